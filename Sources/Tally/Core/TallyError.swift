@@ -1,0 +1,55 @@
+/// An error that says what kind of failure it is, which stage raised it, and where.
+///
+/// Its description has the shape `path:line:column: error: [stage] message`; the kind maps to
+/// the process exit code (sysexits).
+public struct TallyError: Error, Sendable, CustomStringConvertible {
+    /// What kind of failure: decides the exit code.
+    public enum Kind: Sendable, Equatable {
+        /// The command line was used wrongly (64).
+        case usage
+        /// The input data is bad: too many bad rows, corrupt zstd, a missing column (65).
+        case badInput
+        /// No input file matched (66).
+        case noInput
+        /// The output could not be created (73).
+        case cannotCreateOutput
+        /// Reading or writing failed (74).
+        case io
+        /// The pipeline file is invalid (78).
+        case config
+
+        /// The sysexits code for this kind.
+        public var exitCode: Int32 {
+            switch self {
+            case .usage: 64
+            case .badInput: 65
+            case .noInput: 66
+            case .cannotCreateOutput: 73
+            case .io: 74
+            case .config: 78
+            }
+        }
+    }
+
+    /// The stage that raised the error, shown in brackets.
+    public enum Stage: String, Sendable {
+        case pipeline, read, tokenize, count, reduce, write, run, inspect
+    }
+
+    public var kind: Kind
+    public var stage: Stage
+    public var location: InputLocation?
+    public var message: String
+
+    public init(_ kind: Kind, stage: Stage, at location: InputLocation? = nil, _ message: String) {
+        self.kind = kind
+        self.stage = stage
+        self.location = location
+        self.message = message
+    }
+
+    public var description: String {
+        let prefix = location.map { "\($0): " } ?? ""
+        return "\(prefix)error: [\(stage.rawValue)] \(message)"
+    }
+}
