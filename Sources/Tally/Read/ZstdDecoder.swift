@@ -115,7 +115,13 @@ final class ZstdDecoder {
             var source = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: position)
             var sink = ZSTD_outBuffer(dst: output.baseAddress, size: output.count, pos: 0)
             let result = ZSTD_decompressStream(context, &sink, &source)
-            if ZSTD_isError(result) != 0 { throw ZstdError(code: result, frameStart: frameStart) }
+            if ZSTD_isError(result) != 0 {
+                // zstd may reject a bad magic number before four bytes of it are in.
+                if magic.count < 4 && !ZstdMagic.isPrefixOfFrameStart(magic) {
+                    throw ZstdError(.notAFrame, at: frameStart)
+                }
+                throw ZstdError(code: result, frameStart: frameStart)
+            }
             consumed += Int64(source.pos - position)
             let progressed = source.pos != position
             position = source.pos
