@@ -124,16 +124,16 @@ public final class CSVFieldParser {
 
     /// The fast path for a record without quotes: every delimiter ends a field.
     private func splitUnquoted(_ record: UnsafeRawBufferPointer) {
-        state.pointee.fieldBytes.append(contentsOf: record)
-        let base = state.pointee.fieldBytes.count - record.count
-        guard let start = record.baseAddress else { return state.pointee.fieldEnds.append(base) }
+        guard let start = record.baseAddress else { return state.pointee.fieldEnds.append(state.pointee.fieldBytes.count) }
         var index = 0
-        while let found = memchr(start + index, Int32(delimiter), record.count - index) {
-            let position = UnsafeRawPointer(found) - start
-            state.pointee.fieldEnds.append(base + position)
-            index = position + 1
+        while true {
+            let end = memchr(start + index, Int32(delimiter), record.count - index)
+                .map { UnsafeRawPointer($0) - start } ?? record.count
+            state.pointee.fieldBytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: record[index..<end]))
+            state.pointee.fieldEnds.append(state.pointee.fieldBytes.count)
+            if end == record.count { return }
+            index = end + 1
         }
-        state.pointee.fieldEnds.append(base + record.count)
     }
 
     /// Puts the parser back in its initial state (after a parse error `csv_fini` leaves it as is).

@@ -67,4 +67,16 @@ public struct ParsedBatch: Sendable {
     public func problem(ofRecord record: Int) -> RecordProblem? {
         problems.isEmpty ? nil : problems[record]
     }
+
+    /// The bad records' numbers, ascending.
+    public var badRecords: [Int] { problems.keys.sorted() }
+
+    /// The `.badInput` error for bad record `record` (nil when it parsed), located at its line,
+    /// column and byte offset in the file shown as `path`: `path:line:column: error: [read] reason`.
+    public func error(ofRecord record: Int, path: String) -> TallyError? {
+        guard let problem = problem(ofRecord: record) else { return nil }
+        return TallyError(.badInput, stage: .read,
+                          at: records.location(ofRecord: record, path: path, column: problem.column),
+                          problem.reason)
+    }
 }
