@@ -162,3 +162,6 @@ public final class CSVFieldParser {
 
     private static let rowCallback: @convention(c) (Int32, UnsafeMutableRawPointer?) -> Void = { _, _ in }
 }
+
+@available(*, unavailable, message: "give each worker its own CSVFieldParser")
+extension CSVFieldParser: Sendable {}

@@ -46,8 +46,15 @@ public final class RecordReader {
     private var failure: (any Error)?
     private var parsedHeader: Header??
 
-    /// Opens `file`. Throws `.io` when it cannot be opened.
+    /// Opens `file`. Throws `.io` when it cannot be opened, `.config` when the delimiter is `"`,
+    /// CR or LF, `.usage` when a size is below 1.
     public init(file: InputFile, fileIndex: Int, options: Options = Options()) throws {
+        guard ![0x22, 0x0A, 0x0D].contains(options.delimiter) else {
+            throw TallyError(.config, stage: .read, "the delimiter cannot be a quote, CR or LF")
+        }
+        guard min(options.targetBatchBytes, options.readSize, options.chunkSize) >= 1 else {
+            throw TallyError(.usage, stage: .read, "batch, read and chunk sizes must be at least 1 byte")
+        }
         self.file = file
         self.fileIndex = fileIndex
         self.options = options
@@ -123,3 +130,6 @@ public final class RecordReader {
         }
     }
 }
+
+@available(*, unavailable, message: "a RecordReader belongs to one thread")
+extension RecordReader: Sendable {}

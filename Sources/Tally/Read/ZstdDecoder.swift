@@ -134,7 +134,8 @@ final class ZstdDecoder {
             } else if progressed {
                 inFrame = true
             }
-            if !progressed && produced == 0 { return 0 }
+            // Without progress zstd is waiting for input (it errors itself when stuck otherwise).
+            if !progressed && produced == 0 && position == input.count { return 0 }
         }
         return produced
     }
