@@ -20,8 +20,10 @@ struct RowRules: Sendable {
 
 /// Where the fields a row needs sit in one file's records (0-based field numbers).
 struct FileLayout: Sendable {
-    /// Every record must have exactly this many fields.
-    var fieldCount: Int
+    /// Every record must have exactly this many fields: the header's (nil without a header).
+    var fieldCount: Int?
+    /// Every record must have at least the fields the pipeline uses.
+    var minimumFieldCount: Int
     /// The id field of each tokenized role, in `RowRules.roles` order.
     var idFields: [Int]
     var weightField: Int?
