@@ -33,3 +33,21 @@ enum PipelineFixtures {
 
         """
 }
+
+extension PipelineFixtures {
+    /// A pipeline whose `extra` lines start at line 8. Line 5 is `  columns: <columns>`, line 6
+    /// `loss: <loss>`, line 7 `output: <output>`.
+    static func pipeline(columns: String = "{item: i}", loss: String = "{kind: sum}",
+                         output: String = "{dir: out}", extra: String = "") -> String {
+        """
+        version: 1
+        name: x
+        input:
+          paths: a.csv
+          columns: \(columns)
+        loss: \(loss)
+        output: \(output)
+        \(extra)
+        """
+    }
+}

@@ -181,7 +181,7 @@ final class ConfigReader {
     func required(_ key: String, in section: Section) -> Value? {
         if let value = section[key] { return value }
         if let entry = section.entries.first(where: { $0.key == key }) {
-            report("\(entry.value.path): missing value for required key '\(key)'", at: entry.keyLocation)
+            report("\(entry.value.path): expected a value, found nothing", at: entry.keyLocation)
             failed.insert(entry.value.path)
         } else {
             report("missing required key '\(key)'\(section.inClause)", at: section.location)

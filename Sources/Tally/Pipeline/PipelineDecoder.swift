@@ -37,12 +37,18 @@ struct PipelineDecoder {
                           at: rootValue.location)
             return nil
         }
+        // The version first: a file of another version is not checked further.
+        if case .mapping(let mapping) = root, let node = mapping["version"] {
+            let versionValue = reader.value(node, path: "version")
+            guard let version = reader.integer(versionValue) else { return nil }
+            guard version == 1 else {
+                reader.report("unsupported version \(version) (this tally reads version 1)", about: versionValue)
+                return nil
+            }
+        }
         guard let top = reader.section(rootValue, allowed: Keys.top) else { return nil }
-
-        if let versionValue = reader.required("version", in: top),
-           let version = reader.integer(versionValue), version != 1 {
-            reader.report("unsupported version \(version) (this tally reads version 1)", about: versionValue)
-            return nil
+        if !top.contains("version") {
+            _ = reader.required("version", in: top)
         }
         var name = ""
         if let value = reader.required("name", in: top), let text = reader.string(value)?.value {

@@ -130,13 +130,14 @@ extension Pipeline {
 extension ConfigReader {
     /// Reports a YAML syntax error at Yams' line and column.
     func report(syntaxError error: YamlError) {
+        // libyaml's order: the context (what it was reading, and where that began), then the problem.
         func context(_ context: YamlError.Context?) -> String {
             guard let context, !context.text.isEmpty else { return "" }
-            return " (\(context.text) at line \(context.mark.line), column \(context.mark.column))"
+            return "\(context.text) at line \(context.mark.line), column \(context.mark.column): "
         }
         switch error {
         case let .scanner(ctx, problem, mark, _), let .parser(ctx, problem, mark, _), let .composer(ctx, problem, mark, _):
-            report("invalid YAML: \(problem)\(context(ctx))", at: location(mark))
+            report("invalid YAML: \(context(ctx))\(problem)", at: location(mark))
         case let .reader(problem, offset, _, yaml):
             var place = InputLocation(path: path)
             if let offset, offset <= yaml.count {
