@@ -88,7 +88,7 @@ extension Pipeline {
         public enum Policy: String, Sendable, CaseIterable { case fail, skip, quarantine }
         public var policy: Policy
         /// More bad rows than this fails the run; nil = unlimited (the default for skip and
-        /// quarantine; `fail` stops at the first).
+        /// quarantine). Always 0 for `fail`, which stops at the first.
         public var max: Int?
     }
 
@@ -176,6 +176,8 @@ extension Pipeline {
         public var kind: Located<Kind>
         /// Absolute path of the target table (CSV, .csv.zst or Parquet), if any.
         public var target: Located<String>?
+        /// Default by kind: `logit` (multinomial_nll, kl), `log_rate` (poisson_nll), `target`
+        /// (mse), empty for sum, which has no target.
         public var targetColumn: String
     }
 

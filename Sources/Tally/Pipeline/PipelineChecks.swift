@@ -22,7 +22,8 @@ struct PipelineChecks {
             || reader.hasFailed("input")
     }
 
-    private func keyKnown(_ pipeline: Pipeline) -> Bool {
+    /// Whether `count.key` was read (or defaulted) without a problem.
+    private var keyKnown: Bool {
         !reader.hasFailed("count.key")
     }
 
@@ -37,7 +38,7 @@ struct PipelineChecks {
     /// Every role that the key, the weights or the time handling use has a column.
     private func checkRoles(_ pipeline: Pipeline) {
         let count = pipeline.count
-        if keyKnown(pipeline) {
+        if keyKnown {
             for part in count.key.value {
                 let role: Pipeline.ColumnRole = switch part {
                 case .user: .user
@@ -83,7 +84,7 @@ struct PipelineChecks {
     private func checkCount(_ pipeline: Pipeline) {
         let count = pipeline.count
         let key = count.key.value
-        let known = keyKnown(pipeline)
+        let known = keyKnown
         if known && key.contains(.time) && count.timeBins == nil && !reader.hasFailed("count.time_bins") {
             reader.report("count.key \(describe(key)) needs count.time_bins", at: count.key.location ?? at("count"))
         }

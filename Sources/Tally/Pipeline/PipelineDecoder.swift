@@ -131,7 +131,7 @@ struct PipelineDecoder {
             }
         }
 
-        if let columns = requiredSectionIn(section, "columns", allowed: Keys.columns) {
+        if let columns = requiredSection("columns", in: section, allowed: Keys.columns) {
             var seen: [Pipeline.ColumnRef: String] = [:]
             for role in Pipeline.ColumnRole.allCases {
                 let value = role == .item ? reader.required("item", in: columns) : columns[role.rawValue]
@@ -182,11 +182,6 @@ struct PipelineDecoder {
             input.badRows = Pipeline.BadRows(policy: policy, max: max)
         }
         return (input, header)
-    }
-
-    private func requiredSectionIn(_ parent: ConfigReader.Section, _ key: String,
-                                   allowed: [String]) -> ConfigReader.Section? {
-        requiredSection(key, in: parent, allowed: allowed)
     }
 
     /// A column reference written as a value: a header name when `header` is true, a 0-based

@@ -7,6 +7,19 @@ import Glibc
 import Darwin
 #endif
 
+/// Reading a pipeline file. Where DESIGN §2 leaves room, the loader decides:
+///
+/// - Types are judged from a scalar's text after `${}` substitution, so a variable can stand for
+///   a number; the one exception is column references under `header: true`, where an unquoted
+///   integer is an error (quote it to name a column whose header is a number). Keys are never
+///   substituted. A null (`~`, empty) value counts as absent; as a section, as `{}`; in a `where`
+///   list, as the empty field value.
+/// - Defaults: `count.key` [item]; `time_bins.origin` the Unix epoch, `kernel` hard, `bandwidth`
+///   1; `smoothing.temperature` 1; `embedding.group` user, `seed` 0 (`dim` is required);
+///   `decay.reference` end; `bad_rows.max` 0 for fail, unlimited for skip and quarantine.
+///   Roles that the key or an embedding tokenize get default vocabulary settings when unlisted.
+/// - A file whose version is not 1 is not checked further. Errors come sorted by line and column.
+/// - `hash` covers the file's bytes and only the variables the file uses.
 extension Pipeline {
     /// Reads, checks and substitutes the pipeline file at `path` (DESIGN §2).
     ///
