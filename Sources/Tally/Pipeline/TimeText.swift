@@ -118,32 +118,3 @@ enum TimeText {
         }
     }
 }
-
-/// Lexical path handling: no file system access, no symlink resolution.
-enum PathText {
-    /// `path` made absolute against `folder` (kept when already absolute), with `.` and `..`
-    /// components and repeated or trailing slashes removed. `..` at the root stays at the root.
-    static func resolve(_ path: String, against folder: String) -> String {
-        normalize(path.hasPrefix("/") ? path : folder + "/" + path)
-    }
-
-    /// Lexically normalises an absolute path.
-    static func normalize(_ path: String) -> String {
-        var parts: [Substring] = []
-        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
-            switch part {
-            case ".": continue
-            case "..": if !parts.isEmpty { parts.removeLast() }
-            default: parts.append(part)
-            }
-        }
-        return "/" + parts.joined(separator: "/")
-    }
-
-    /// The folder holding `path`: `/a/b` for `/a/b/c.yaml`.
-    static func folder(of absolutePath: String) -> String {
-        let normalized = normalize(absolutePath)
-        guard let slash = normalized.lastIndex(of: "/"), slash != normalized.startIndex else { return "/" }
-        return String(normalized[..<slash])
-    }
-}
