@@ -48,6 +48,8 @@ public final class ParquetReader {
         var output = ColumnAccumulator(leaf.column.type)
         for (groupIndex, group) in metadata.rowGroups.enumerated() {
             let context = "\(input.path): column '\(name)', row group \(groupIndex)"
+            // pyarrow writes a zero-row table as one empty row group whose offsets are 0.
+            if group.numRows == 0 { continue }
             let chunk = group.columns[index]
             guard chunk.filePath == nil else { throw ParquetError("\(context): column data in another file is not supported") }
             guard let meta = chunk.metaData else { throw ParquetError("\(context): column chunk lacks its metadata") }
