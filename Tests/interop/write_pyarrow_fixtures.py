@@ -5,7 +5,7 @@ Usage: write_pyarrow_fixtures.py DIR
 
 Covers zstd with dictionary encoding, data page v2, uncompressed PLAIN, DELTA_BINARY_PACKED ints,
 FLOAT (expected widened to double) and BOOLEAN (expected as int32 0/1), nulls, several pages and
-row groups, zero rows, and a SNAPPY file the reader must refuse with a clear message.
+row groups, zero rows, and a SNAPPY file and a nested file the reader must refuse with a clear message.
 """
 import json
 import struct
@@ -101,6 +101,11 @@ def main():
     pq.write_table(table_of(base_table(10)), f"{directory}/pa_snappy.parquet", compression="snappy")
     entries.append({"file": "pa_snappy.parquet", "rows": 10, "columns": [],
                     "expect_error": "unsupported codec SNAPPY in column id; rewrite with compression='zstd'"})
+
+    nested = pa.table({"id": pa.array([1, 2], pa.int64()), "tags": pa.array([["a"], []], pa.list_(pa.string()))})
+    pq.write_table(nested, f"{directory}/pa_nested.parquet", compression="zstd")
+    entries.append({"file": "pa_nested.parquet", "rows": 2, "columns": [],
+                    "expect_error": "nested schemas are not supported"})
 
     with open(f"{directory}/expected.json", "w", encoding="utf-8") as f:
         json.dump({"files": entries}, f)
