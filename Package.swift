@@ -30,7 +30,7 @@ let package = Package(
 
         // The command line: parse, call the library, map errors to exit codes.
         .executableTarget(name: "tally", dependencies: [
-            "Tally",
+            "Tally", "Parquet",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -82,6 +82,12 @@ public enum InputFiles {
     }
 
     /// The process's current directory (absolute), or `/` when it cannot be determined.
+    /// `path` as messages show it: relative to the current directory when below it.
+    public static func display(_ path: String) -> String {
+        let directory = currentDirectory()
+        return PathText.display(PathText.resolve(path, against: directory), currentDirectory: directory)
+    }
+
     public static func currentDirectory() -> String {
         guard let text = getcwd(nil, 0) else { return "/" }
         defer { free(text) }

@@ -103,3 +103,48 @@ extension TargetTable {
         }
     }
 }
+
+extension TargetTable {
+    /// Reads the target table at `path`: Parquet when the file starts with `PAR1`, else CSV
+    /// (plain or zstd) with a header naming the id columns and `column`.
+    static func read(_ path: String, roles: [Role], column: String, pipeline: Pipeline) throws -> TargetTable {
+        let file = try InputFile(path: path, base: pipeline.folder)
+        let magic = try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)).read(upToCount: 4)
+        if magic == Data("PAR1".utf8) {
+            return try readParquet(path: path, displayPath: file.displayPath, roles: roles, targetColumn: column)
+        }
+        return try readCSV(file, roles: roles, targetColumn: column)
+    }
+
+    /// Reads a CSV target table (comma-separated, with a header).
+    static func readCSV(_ file: InputFile, roles: [Role], targetColumn: String) throws -> TargetTable {
+        let reader = try RecordReader(file: file, fileIndex: 0)
+        let names = roles.map(idColumn) + [targetColumn]
+        guard let positions = try reader.columnPositions(names.map { .name($0) }) else { return TargetTable() }
+        let parser = CSVFieldParser()
+        var table = TargetTable()
+        while let batch = try reader.next() {
+            let parsed = try parser.parse(batch)
+            for r in 0..<parsed.count {
+                let location = batch.location(ofRecord: r, path: file.displayPath)
+                if let error = parsed.error(ofRecord: r, path: file.displayPath) { throw error }
+                guard parsed.fieldCount(ofRecord: r) > positions.max()! else {
+                    throw TallyError(.badInput, stage: .reduce, at: location, "expected at least \(positions.max()! + 1) fields")
+                }
+                var key = IdKey()
+                for (role, position) in zip(roles, positions) {
+                    let id = Array(parsed.field(position, ofRecord: r))
+                    if role == .user { key.user = id } else { key.item = id }
+                }
+                let text = parsed.field(positions.last!, ofRecord: r)
+                guard let target = Array(text).withUnsafeBytes(FieldValues.parseDouble) else {
+                    throw TallyError(.badInput, stage: .reduce,
+                                     at: batch.location(ofRecord: r, path: file.displayPath, column: positions.last! + 1),
+                                     "unparsable target '\(String(decoding: text, as: UTF8.self))'")
+                }
+                try table.add(key, target, at: location)
+            }
+        }
+        return table
+    }
+}

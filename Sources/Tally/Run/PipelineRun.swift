@@ -71,12 +71,12 @@ public struct PipelineRun {
             try outputs.writeCounts(reduction)
             try outputs.writeVocabularies(reduction)
             try outputs.writeTargetGradient(reduction)
-            let summary = Summary(pipeline: pipeline, fold: fold, reduction: reduction, outputs: outputs.rows,
-                                  timings: timings, totalSeconds: Clock.seconds(since: started))
-            try summary.write(to: folder.file("summary.json"))
-            try writeBackVocabularies(reduction, options: outputs.options)
-            try folder.publish()
         }
+        let summary = Summary(pipeline: pipeline, fold: fold, reduction: reduction, outputs: outputs.rows,
+                              timings: timings, totalSeconds: Clock.seconds(since: started))
+        try summary.write(to: folder.file("summary.json"))
+        try writeBackVocabularies(reduction, options: outputs.options)
+        try folder.publish()
         published = true
         return Report(outputFolder: pipeline.output.dir.value, rowsRead: fold.runStats.read, rowsKept: fold.runStats.kept,
                       badRows: fold.runStats.bad, loss: reduction.loss)

@@ -5,7 +5,7 @@ import Synchronization
 ///
 /// Only shown when standard error is a terminal (and not `--quiet`); redrawn at most every
 /// 200 ms from a timer, so the reader only bumps two counters.
-final class Progress: Sendable {
+final class Progress: @unchecked Sendable {  // the timer is only set up in init and cancelled in finish()
     private let totalBytes: Int64
     private let started = Clock.now
     private let filesBytes = Atomic<Int64>(0)

@@ -24,7 +24,8 @@ final class Stream: @unchecked Sendable {
     private let credits: DispatchSemaphore
     private let finished = DispatchSemaphore(value: 0)
     private let cancelled = Atomic<Bool>(false)
-    private let batchBytes: Int
+    private let rules: RowRules
+    private let readerOptions: RecordReader.Options
 
     private var pending: [Int: Item] = [:]
     private var nextToFold = 0
@@ -44,9 +45,12 @@ final class Stream: @unchecked Sendable {
         self.files = files
         self.pipeline = pipeline
         self.fold = fold
-        self.batchBytes = batchBytes
         self.progress = progress
         let rules = RowRules(pipeline)
+        self.rules = rules
+        var readerOptions = RecordReader.Options(pipeline.input)
+        readerOptions.targetBatchBytes = batchBytes
+        self.readerOptions = readerOptions
         workerQueues = (0..<workers).map { DispatchQueue(label: "tally.worker.\($0)") }
         self.workers = (0..<workers).map { _ in WorkerState(pipeline: pipeline, rules: rules, shape: fold.shape) }
         credits = DispatchSemaphore(value: 2 * workers + 2)
@@ -74,7 +78,8 @@ final class Stream: @unchecked Sendable {
         for (index, file) in files.enumerated() {
             guard !cancelled.load(ordering: .relaxed) else { return }
             do {
-                let reader = try RecordReader(file, pipeline: pipeline, batchBytes: batchBytes)
+                let reader = try RecordReader(file: file, fileIndex: index, options: readerOptions)
+                let layout = try FileLayout(rules, input: pipeline.input, reader: reader)
                 while let batch = try reader.next() {
                     let waited = Clock.now
                     credits.wait()
@@ -83,8 +88,8 @@ final class Stream: @unchecked Sendable {
                         credits.signal()
                         return
                     }
-                    progress?.advance(bytes: batch.byteCount, rows: batch.recordCount)
-                    dispatch(batch, file: index)
+                    progress?.advance(bytes: batch.bytes.count, rows: batch.count)
+                    dispatch(batch, layout: layout)
                 }
                 deliver(.fileEnd(file: index))
                 progress?.finishFile(file.size)
@@ -98,14 +103,20 @@ final class Stream: @unchecked Sendable {
         }
     }
 
-    private func dispatch(_ batch: RecordBatch, file: Int) {
+    private func dispatch(_ batch: RecordBatch, layout: FileLayout) {
         let sequence = nextSequence
         nextSequence += 1
         let worker = workers[sequence % workers.count]
-        let path = files[file].displayPath
+        let path = files[batch.fileIndex].displayPath
         workerQueues[sequence % workers.count].async { [self] in
-            let result = worker.process(batch, path: path, cancelled: cancelled.load(ordering: .relaxed))
-            arrive(sequence, .batch(result, file: file))
+            let item: Item
+            do {
+                let result = try worker.process(batch, layout: layout, path: path, cancelled: cancelled.load(ordering: .relaxed))
+                item = .batch(result, file: batch.fileIndex)
+            } catch {
+                item = .failure(error as? TallyError ?? TallyError(.io, stage: .read, at: InputLocation(path: path), "\(error)"))
+            }
+            arrive(sequence, item)
         }
     }
 
@@ -169,12 +180,12 @@ private final class WorkerState: @unchecked Sendable {
     }
 
     /// Parses, tokenizes and counts one batch; does nothing once the run is cancelled.
-    func process(_ batch: RecordBatch, path: String, cancelled: Bool) -> BatchResult {
+    func process(_ batch: RecordBatch, layout: FileLayout, path: String, cancelled: Bool) throws -> BatchResult {
         let started = Clock.now
         defer { seconds += Clock.seconds(since: started) }
         guard !cancelled else { return BatchResult(events: EventBatch(roles: 0), keys: KeyTable(capacity: 1)) }
-        let records = parser.parse(batch)
-        var events = tokenizer.tokenize(records, layout: batch.layout, path: path)
+        let parsed = try parser.parse(batch)
+        var events = tokenizer.tokenize(parsed, layout: layout, path: path)
         let keys = counter.count(events)
         events.dropRows()
         return BatchResult(events: events, keys: keys)

@@ -32,3 +32,38 @@ struct FileLayout: Sendable {
     /// Each filter's field and its accepted values.
     var filters: [(field: Int, values: [[UInt8]])]
 }
+
+extension FileLayout {
+    /// The layout of the file `reader` reads: the pipeline's columns looked up in its header
+    /// (or taken as field numbers without a header). Throws `.badInput` for a missing column.
+    init(_ rules: RowRules, input: Pipeline.Input, reader: RecordReader) throws {
+        var refs: [Pipeline.ColumnRef] = rules.roles.map { role in
+            input.columns[Pipeline.ColumnRole(rawValue: role.rawValue)!]!.value
+        }
+        var weightAt: Int?, eventAt: Int?, timeAt: Int?
+        switch rules.weight {
+        case .one: break
+        case .column(let column): weightAt = refs.count; refs.append(column.value)
+        case .events: eventAt = refs.count; refs.append(input.columns[.event]!.value)
+        }
+        if rules.timeFormat != nil, let time = input.columns[.time] {
+            timeAt = refs.count
+            refs.append(time.value)
+        }
+        let filtersAt = refs.count
+        refs += rules.filters.map(\.column.value)
+
+        // nil: an empty file, which has no rows to lay out.
+        let positions = try reader.columnPositions(refs) ?? Array(repeating: 0, count: refs.count)
+        self.init(
+            fieldCount: try reader.header()?.names.count,
+            minimumFieldCount: (positions.max() ?? -1) + 1,
+            idFields: Array(positions[..<rules.roles.count]),
+            weightField: weightAt.map { positions[$0] },
+            eventField: eventAt.map { positions[$0] },
+            timeField: timeAt.map { positions[$0] },
+            filters: rules.filters.enumerated().map { i, filter in
+                (positions[filtersAt + i], filter.values.map { Array($0.utf8) })
+            })
+    }
+}
