@@ -61,11 +61,12 @@ public struct PipelineRun {
         let fold = Fold(vocabularies: vocabularies, counter: Counter(pipeline: pipeline, shape: shape), ledger: ledger)
         let workers = options.workers ?? pipeline.run.workers ?? ProcessInfo.processInfo.activeProcessorCount
         let progress = options.progress ? Progress.onTerminal(totalBytes: files.reduce(0) { $0 + $1.size }) : nil
-        let stream = Stream(files: files, pipeline: pipeline, fold: fold, workers: max(1, workers),
-                            batchBytes: options.batchBytes, progress: progress)
+        let timings = StageTimings()
+        let stream = Stream(files: files, pipeline: pipeline,
+                            works: (0..<max(1, workers)).map { _ in CountingWork(pipeline: pipeline, counter: fold.counter) },
+                            sink: fold, batchBytes: options.batchBytes, progress: progress, timings: timings)
         defer { progress?.finish() }
         try stream.run()
-        let timings = stream.timings
 
         let reduction = try timings.measure(.reduce) { try Reducer.reduce(fold, pipeline: pipeline, target: target) }
         try timings.measure(.write) {
