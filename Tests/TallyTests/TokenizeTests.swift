@@ -1,3 +1,4 @@
+import Glibc
 import Foundation
 import Testing
 @testable import Tally
@@ -48,7 +49,7 @@ import Testing
     }
 
     static func observe(_ vocabulary: inout Vocabulary, _ ids: [String]) {
-        for id in ids { _ = Array(id.utf8).withUnsafeBytes { vocabulary.observe($0, rows: 1) } }
+        for id in ids { _ = Array(id.utf8).withUnsafeBytes { vocabulary.observe($0, hash: byteHash($0), rows: 1) } }
     }
 
     static func table(_ vocabulary: Vocabulary) throws -> [String?] {
@@ -132,5 +133,26 @@ import Testing
     @Test(arguments: ["2026-13-01", "2026-02-30", "2026-11-26T25:00:00Z", "2026-11-26T10:00:00Q", "26-11-2026", ""])
     func malformedTimesDoNotParse(_ text: String) {
         #expect(Array(text.utf8).withUnsafeBytes({ ISO8601.parse($0, zoneRequired: false) }) == nil)
+    }
+}
+
+@Suite struct DecimalParsingTests {
+    /// The fast path must round exactly as strtod does, on every shape of decimal number.
+    @Test func theFastPathRoundsExactlyLikeStrtod() {
+        var state: UInt64 = 0x1234_5678_9ABC_DEF1
+        func next(_ bound: Int) -> Int {
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            return Int(state % UInt64(bound))
+        }
+        for _ in 0..<200_000 {
+            var text = next(4) == 0 ? "-" : ""
+            text += String((0..<(1 + next(17))).map { _ in Character(String(next(10))) })
+            if next(3) > 0 { text += "." + String((0..<next(20)).map { _ in Character(String(next(10))) }) }
+            if next(10) == 0 { text += "e\(next(40) - 20)" }
+            let expected = strtod(text, nil)
+            let parsed = Array(text.utf8).withUnsafeBytes(FieldValues.parseDouble)
+            #expect(parsed?.bitPattern == expected.bitPattern, "\(text)")
+            if parsed?.bitPattern != expected.bitPattern { return }
+        }
     }
 }

@@ -59,16 +59,6 @@ struct KeyTable: Sendable {
         }
     }
 
-    /// Adds row `row` of `other` under `key`, with its sums multiplied by `scale(channel, sums)`.
-    @inline(__always)
-    private mutating func add(key: UInt64, from other: KeyTable, row: Int, _ transform: (inout [Double]) -> Void, scratch: inout [Double]) {
-        for c in 0..<channels { scratch[c] = other.sum(row, c) }
-        transform(&scratch)
-        let target = self.row(for: key)
-        counts[target] += other.counts[row]
-        for c in 0..<channels { sums[target &* channels &+ c] += scratch[c] }
-    }
-
     /// Adds every row of `other`, keys translated by `mapping` (nil leaves the row out), in
     /// `other`'s row order; with `decay`, `other`'s sums are first moved to this table's anchor.
     mutating func merge(_ other: KeyTable, decay: Decay? = nil, mapping: (UInt64) -> UInt64?) {
@@ -81,10 +71,19 @@ struct KeyTable: Sendable {
             }
             shift = decay.shift(from: theirs, to: anchor!)
         }
-        var scratch = [Double](repeating: 0, count: channels)
+        let channels = self.channels
         for row in 0..<other.count {
             guard let key = mapping(other.keys[row]) else { continue }
-            add(key: key, from: other, row: row, { shift.apply(to: &$0) }, scratch: &scratch)
+            let target = self.row(for: key)
+            counts[target] += other.counts[row]
+            let from = row &* channels, to = target &* channels
+            if let c = shift.channel {
+                // ∂v/∂λ moves with −Δ·v: read the source value before it is scaled.
+                sums[to &+ c] += shift.factor * (other.sums[from &+ c] - shift.days * other.sums[from])
+            }
+            for c in 0..<channels where c != shift.channel {
+                sums[to &+ c] += shift.factor * other.sums[from &+ c]
+            }
         }
     }
 

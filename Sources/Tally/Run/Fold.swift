@@ -58,16 +58,18 @@ final class Fold {
 
         var mappings: [[Int32]] = []
         for k in vocabularies.indices {
-            let local = events.ids[k]
-            var mapping = [Int32](repeating: 0, count: local.table.count)
-            for id in 0..<local.table.count {
-                let provisional = local.table.key(Int32(id)).withUnsafeBytes {
-                    vocabularies[k].observe($0, rows: local.rows[id])
+            let local = events.ids[k].table
+            let rows = events.ids[k].rows
+            let failsOnUnknown = vocabularies[k].isFrozen && vocabularies[k].settings.oov == .fail
+            var mapping = [Int32](repeating: 0, count: local.count)
+            for id in 0..<local.count {
+                let provisional = local.withKey(Int32(id)) {
+                    vocabularies[k].observe($0, hash: local.hashes[id], rows: rows[id])
                 }
-                if vocabularies[k].isFrozen, vocabularies[k].settings.oov == .fail, !vocabularies[k].isLoaded(provisional) {
-                    let text = String(decoding: local.table.key(Int32(id)), as: UTF8.self)
+                if failsOnUnknown, !vocabularies[k].isLoaded(provisional) {
+                    let text = String(decoding: local.key(Int32(id)), as: UTF8.self)
                     throw TallyError(.badInput, stage: .tokenize,
-                                     at: InputLocation(path: file.displayPath, line: local.firstLine[id]),
+                                     at: InputLocation(path: file.displayPath, line: events.ids[k].firstLine[id]),
                                      "\(vocabularies[k].role.rawValue) id '\(text)' is not in the frozen vocabulary and oov is 'fail'")
                 }
                 mapping[id] = provisional

@@ -11,6 +11,8 @@ struct IdTable {
     private(set) var arena: [UInt8] = []
     /// `ends[id]` is one past the last byte of key `id` in `arena`.
     private(set) var ends: [Int] = []
+    /// The hash of each key, so that moving keys to another table never hashes them again.
+    private(set) var hashes: [UInt64] = []
     /// 0 = empty, else (hash tag << 32) | (id + 1).
     private var slots: [UInt64]
     private var mask: Int
@@ -29,6 +31,7 @@ struct IdTable {
     mutating func removeAll() {
         arena.removeAll(keepingCapacity: true)
         ends.removeAll(keepingCapacity: true)
+        hashes.removeAll(keepingCapacity: true)
         for i in slots.indices { slots[i] = 0 }
     }
 
@@ -36,6 +39,14 @@ struct IdTable {
     func key(_ id: Int32) -> ArraySlice<UInt8> {
         let i = Int(id)
         return arena[(i == 0 ? 0 : ends[i - 1])..<ends[i]]
+    }
+
+    /// Calls `body` with the bytes of key `id` (valid only inside `body`).
+    @inline(__always)
+    func withKey<Result>(_ id: Int32, _ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        let i = Int(id)
+        let start = i == 0 ? 0 : ends[i - 1]
+        return try arena.withUnsafeBytes { try body(UnsafeRawBufferPointer(start: $0.baseAddress! + start, count: ends[i] - start)) }
     }
 
     /// The id of `key`, or nil when it is absent.
@@ -78,6 +89,7 @@ struct IdTable {
         let id = Int32(ends.count)
         arena.append(contentsOf: key)
         ends.append(arena.count)
+        hashes.append(hash)
         slots[slot] = (tag << 32) | UInt64(id + 1)
         if ends.count * 2 > slots.count { grow() }
         return (id, true)
@@ -98,15 +110,10 @@ struct IdTable {
         let size = slots.count * 2
         var newSlots = [UInt64](repeating: 0, count: size)
         let newMask = size - 1
-        arena.withUnsafeBytes { stored in
-            var start = 0
-            for (i, end) in ends.enumerated() {
-                let hash = byteHash(UnsafeRawBufferPointer(rebasing: stored[start..<end]))
-                var slot = Int(truncatingIfNeeded: hash) & newMask
-                while newSlots[slot] != 0 { slot = (slot + 1) & newMask }
-                newSlots[slot] = ((hash >> 32) << 32) | UInt64(i + 1)
-                start = end
-            }
+        for (i, hash) in hashes.enumerated() {
+            var slot = Int(truncatingIfNeeded: hash) & newMask
+            while newSlots[slot] != 0 { slot = (slot + 1) & newMask }
+            newSlots[slot] = ((hash >> 32) << 32) | UInt64(i + 1)
         }
         slots = newSlots
         mask = newMask

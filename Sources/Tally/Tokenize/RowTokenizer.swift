@@ -9,12 +9,14 @@ struct RowTokenizer: Sendable {
     /// The events of the first `rows` records of `parsed` (all when nil), whose fields are laid
     /// out as `layout` says; `path` names the file in locations.
     func tokenize(_ parsed: ParsedBatch, layout: FileLayout, path: String, rows limit: Int? = nil) -> EventBatch {
-        var events = EventBatch(roles: rules.roles.count)
         let recordCount = min(parsed.count, limit ?? parsed.count)
-        events.rowsRead = recordCount
-        events.weights.reserveCapacity(parsed.count)
         let records = parsed.records
-        parsed.fieldBytes.withUnsafeBytes { bytes in
+        // Everything the loop mutates is local to the closure, so exclusivity is checked
+        // statically, not on every access.
+        return parsed.fieldBytes.withUnsafeBytes { bytes -> EventBatch in
+            var events = EventBatch(roles: rules.roles.count)
+            events.rowsRead = recordCount
+            events.weights.reserveCapacity(recordCount)
             func field(_ r: Int, _ f: Int) -> UnsafeRawBufferPointer {
                 UnsafeRawBufferPointer(rebasing: bytes[parsed.fieldRange(f, ofRecord: r)])
             }
@@ -100,7 +102,7 @@ struct RowTokenizer: Sendable {
                 events.records.append(Int32(r))
                 events.rowsKept += 1
             }
+            return events
         }
-        return events
     }
 }

@@ -32,9 +32,10 @@ struct Vocabulary {
     /// Whether an id absent from the loaded vocabulary is out of vocabulary as soon as it is seen.
     var isFrozen: Bool { settings.mode == .frozen }
 
-    /// Records `rows` kept rows carrying `key`; returns its provisional id.
-    mutating func observe(_ key: UnsafeRawBufferPointer, rows: Int64) -> Int32 {
-        let (id, inserted) = table.insert(key)
+    /// Records `rows` kept rows carrying `key` (whose `byteHash` is `hash`); returns its
+    /// provisional id.
+    mutating func observe(_ key: UnsafeRawBufferPointer, hash: UInt64, rows: Int64) -> Int32 {
+        let (id, inserted) = table.insert(key, hash: hash)
         if inserted { counts.append(0) }
         counts[Int(id)] += rows
         return id
