@@ -17,8 +17,9 @@ struct Counter: Sendable {
 
     /// The counts of `events`, keyed by local ids; with decay, anchored at the batch's latest time.
     func count(_ events: EventBatch) -> KeyTable {
-        var table = KeyTable(channels: channels.count, capacity: max(64, events.ids.map(\.table.count).max() ?? 0))
         let anchor = decay == nil ? nil : events.times.max()
+        if kernel == nil && shape.parts.count == 1 { return countDense(events, anchor: anchor) }
+        var table = KeyTable(channels: channels.count, capacity: max(64, events.ids.map(\.table.count).max() ?? 0))
         table.anchor = anchor
         var bins: [Int64] = [], weights: [Double] = [], derivatives: [Double] = []
         for row in 0..<events.rowsKept {
@@ -42,6 +43,31 @@ struct Counter: Sendable {
             }
         }
         return table
+    }
+
+    /// A single-role key is a local id, which is already dense (0, 1, … in first-seen order):
+    /// plain arrays, no hashing, and the same rows in the same order as a hashed table.
+    private func countDense(_ events: EventBatch, anchor: Double?) -> KeyTable {
+        let ids = events.localIds[shape.positions[0]!]
+        let n = events.ids[shape.positions[0]!].table.count, width = channels.count
+        var counts = [Int64](repeating: 0, count: n), sums = [Double](repeating: 0, count: n * width)
+        let decayChannel = channels.decay
+        counts.withUnsafeMutableBufferPointer { counts in
+            sums.withUnsafeMutableBufferPointer { sums in
+                for row in 0..<events.rowsKept {
+                    let k = Int(ids[row])
+                    var w = events.weights[row]
+                    counts[k] += 1
+                    if let decay, let anchor {
+                        let age = (anchor - events.times[row]) / Decay.secondsPerDay
+                        w *= decay.factor(age: age)
+                        if let c = decayChannel { sums[k * width + c] += -age * w }
+                    }
+                    sums[k * width] += w
+                }
+            }
+        }
+        return KeyTable(channels: width, denseCounts: counts, sums: sums, anchor: anchor)
     }
 
     /// Adds a value and its derivatives with respect to λ and h into their channels.

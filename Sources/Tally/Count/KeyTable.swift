@@ -19,16 +19,38 @@ struct KeyTable: Sendable {
     private(set) var sums: [Double] = []
     /// The time the decayed sums are anchored at (nil before the first decayed row).
     var anchor: Double?
-    /// 0 = empty, else row + 1.
-    private var slots: [Int32]
-    private var mask: Int
+    /// 0 = empty, else row + 1; empty until a key is first looked up (see `init(dense:)`).
+    private var slots: [Int32] = []
+    private var mask = 0
+    private let capacity: Int
 
     init(channels: Int = 1, capacity: Int = 1024) {
         self.channels = channels
+        self.capacity = capacity
+    }
+
+    /// A table whose keys are 0, 1, …, counts.count − 1, in that order, with the given sums
+    /// (`channels` per key). Its index is built only if a key is ever looked up.
+    init(channels: Int, denseCounts counts: [Int64], sums: [Double], anchor: Double?) {
+        self.channels = channels
+        capacity = counts.count
+        keys = (0..<UInt64(counts.count)).map { $0 }
+        self.counts = counts
+        self.sums = sums
+        self.anchor = anchor
+    }
+
+    /// Builds the index of `keys`.
+    private mutating func index() {
         var size = 16
-        while size < capacity * 2 { size <<= 1 }
+        while size < max(capacity, keys.count) * 2 { size <<= 1 }
         slots = Array(repeating: 0, count: size)
         mask = size - 1
+        for (row, key) in keys.enumerated() {
+            var slot = Int(truncatingIfNeeded: mix64(key)) & mask
+            while slots[slot] != 0 { slot = (slot + 1) & mask }
+            slots[slot] = Int32(row + 1)
+        }
     }
 
     var count: Int { keys.count }
@@ -102,6 +124,8 @@ struct KeyTable: Sendable {
 
     /// The row of `key`, or nil when it is absent.
     func find(_ key: UInt64) -> Int? {
+        precondition(!slots.isEmpty || keys.isEmpty, "find on a table that was never indexed")
+        if slots.isEmpty { return nil }
         var slot = Int(truncatingIfNeeded: mix64(key)) & mask
         while true {
             let entry = slots[slot]
@@ -114,6 +138,7 @@ struct KeyTable: Sendable {
     /// The row of `key`, inserting a zero row when it is new.
     @inline(__always)
     mutating func row(for key: UInt64) -> Int {
+        if slots.isEmpty { index() }
         var slot = Int(truncatingIfNeeded: mix64(key)) & mask
         while true {
             let entry = slots[slot]
@@ -132,15 +157,7 @@ struct KeyTable: Sendable {
     }
 
     private mutating func grow() {
-        let size = slots.count * 2
-        var newSlots = [Int32](repeating: 0, count: size)
-        let newMask = size - 1
-        for (row, key) in keys.enumerated() {
-            var slot = Int(truncatingIfNeeded: mix64(key)) & newMask
-            while newSlots[slot] != 0 { slot = (slot + 1) & newMask }
-            newSlots[slot] = Int32(row + 1)
-        }
-        slots = newSlots
-        mask = newMask
+        slots = []
+        index()
     }
 }

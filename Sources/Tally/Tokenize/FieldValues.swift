@@ -6,6 +6,8 @@ enum FieldValues {
     static func isValidUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
         var i = 0
         let n = bytes.count
+        // ASCII, eight bytes at a time.
+        while i + 8 <= n, bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 { i += 8 }
         while i < n {
             let b0 = bytes[i]
             if b0 < 0x80 { i += 1; continue }
