@@ -45,8 +45,9 @@ struct Kernel: Sendable {
             bins.append(hard); weights.append(1); derivatives.append(0)
             return hard
         }
-        // Centres j + ½ with |x − j − ½| ≤ reach.
-        let first = Int64(Foundation.ceil(x - reach - 0.5)), last = Int64(Foundation.floor(x + reach - 0.5))
+        // Centres j + ½ with |x − j − ½| ≤ reach, and one more bin on each side: the range is
+        // computed in a different order of operations than u, so `raw(u)` alone decides.
+        let first = Int64(Foundation.ceil(x - reach - 0.5)) - 1, last = Int64(Foundation.floor(x + reach - 0.5)) + 1
         var total = 0.0, totalDerivative = 0.0
         var j = first
         while j <= last {

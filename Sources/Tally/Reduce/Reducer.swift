@@ -170,8 +170,11 @@ private struct Rows {
     var values: [Double] = []
     var derivatives: [Pipeline.Gradients.Parameter: [Double]] = [:]
 
+    /// The keys with count > 0 or value ≠ 0 (a row of weight 0 touches bins it adds nothing to),
+    /// sorted by key.
     init(_ table: KeyTable, shape: KeyShape, channels: Channels) {
-        let order = (0..<table.count).sorted { table.keys[$0] < table.keys[$1] }
+        let order = (0..<table.count).filter { table.counts[$0] > 0 || table.sum($0, 0) != 0 }
+            .sorted { table.keys[$0] < table.keys[$1] }
         keys = order.map { table.keys[$0] }
         counts = order.map { table.counts[$0] }
         values = order.map { table.sum($0, 0) }
