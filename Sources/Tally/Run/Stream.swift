@@ -52,7 +52,7 @@ final class Stream: @unchecked Sendable {
         readerOptions.targetBatchBytes = batchBytes
         self.readerOptions = readerOptions
         workerQueues = (0..<workers).map { DispatchQueue(label: "tally.worker.\($0)") }
-        self.workers = (0..<workers).map { _ in WorkerState(pipeline: pipeline, rules: rules, shape: fold.shape) }
+        self.workers = (0..<workers).map { _ in WorkerState(pipeline: pipeline, rules: rules, counter: fold.counter) }
         credits = DispatchSemaphore(value: 2 * workers + 2)
     }
 
@@ -173,10 +173,10 @@ private final class WorkerState: @unchecked Sendable {
     private let counter: Counter
     private(set) var seconds = 0.0
 
-    init(pipeline: Pipeline, rules: RowRules, shape: KeyShape) {
+    init(pipeline: Pipeline, rules: RowRules, counter: Counter) {
         parser = CSVFieldParser(delimiter: pipeline.input.delimiter)
         tokenizer = RowTokenizer(rules: rules)
-        counter = Counter(shape: shape)
+        self.counter = counter
     }
 
     /// Parses, tokenizes and counts one batch; does nothing once the run is cancelled.

@@ -77,6 +77,10 @@ struct RowTokenizer: Sendable {
                         bad("unparsable time '\(String(decoding: field(r, f), as: UTF8.self))'", column: f + 1)
                         continue rows
                     }
+                    if !rules.isBinnable(time) {
+                        bad("time '\(String(decoding: field(r, f), as: UTF8.self))' is too far from the time bins' origin", column: f + 1)
+                        continue rows
+                    }
                     events.times.append(time)
                 }
                 for (k, f) in layout.idFields.enumerated() {
