@@ -1,0 +1,144 @@
+"""Identities between Tally's own outputs for the cases gen_cases.py wrote (after `tally run`).
+
+    identities.py FOLDER
+
+- smoothing: Σ_k ṽ_k = W = Σ_i w_i (counts.parquet value vs event_grads.parquet weight);
+- time bins: every item's values over its bins add up to its rows' weights (mass conservation);
+- embedding sum: ∂E[k] = v_k·1 (embedding_grad.parquet vs counts.parquet, and vs a plain count run);
+- decay with a half-life of 1e12 days equals no decay (values, grads, loss, per-row gradients);
+- edge cases: no NaN anywhere, no infinity except the −∞ that `kl` gives a key with rows but v = 0.
+Exit 0 when all hold.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+from collections import defaultdict
+
+import numpy as np
+import pyarrow.parquet as pq
+
+problems = []
+
+
+def expect(ok, text):
+    print(f"  {'ok ' if ok else 'BAD'} {text}")
+    if not ok:
+        problems.append(text)
+
+
+def table(folder, case, name):
+    path = os.path.join(folder, "out", case, name)
+    return pq.read_table(path).to_pydict() if os.path.exists(path) else None
+
+
+def rel(a, b):
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    if a.shape != b.shape:
+        return math.inf
+    if a.size == 0:
+        return 0.0
+    return float(np.max(np.abs(a - b) / np.maximum(np.maximum(np.abs(a), np.abs(b)), 1e-300)))
+
+
+def main(folder):
+    with open(os.path.join(folder, "cases.json")) as f:
+        cases = json.load(f)
+    names = {c["name"] for c in cases}
+    print("smoothing: Σ ṽ = W")
+    for c in cases:
+        n = c["name"]
+        if "smooth" not in n:
+            continue
+        counts, events = table(folder, n, "counts.parquet"), table(folder, n, "event_grads.parquet")
+        if counts is None or events is None:
+            expect(False, f"{n}: outputs missing")
+            continue
+        total, w = math.fsum(counts["value"]), math.fsum(events["weight"])
+        expect(abs(total - w) <= 1e-12 * max(abs(w), 1.0) + 1e-300, f"{n}: Σ ṽ = {total!r}, W = {w!r}")
+    print("time bins: mass conservation per item")
+    for c in cases:
+        n = c["name"]
+        if "bins" not in n and "origin" not in n and "bandwidth-bound" not in n and "gaussian" not in n:
+            continue
+        counts, events = table(folder, n, "counts.parquet"), table(folder, n, "event_grads.parquet")
+        if counts is None or events is None:
+            if counts is not None and events is None and n == "bins-gaussian-kl":
+                continue  # no per_event there
+            expect(False, f"{n}: outputs missing")
+            continue
+        by_item, by_rows = defaultdict(list), defaultdict(list)
+        for i, v in zip(counts["item"], counts["value"]):
+            by_item[i].append(v)
+        for i, w in zip(events["item"], events["weight"]):
+            by_rows[i].append(w)
+        err = max((abs(math.fsum(by_item[i]) - math.fsum(by_rows[i])) / max(math.fsum(by_rows[i]), 1e-300)
+                   if math.fsum(by_rows[i]) else abs(math.fsum(by_item[i]))) for i in by_rows)
+        expect(err <= 1e-12 and set(by_item) == set(by_rows), f"{n}: max relative difference per item {err:.1e}")
+    print("embedding sum: ∂E = weighted counts")
+    for n in ("emb-notable-sum", "emb-sum-item", "edge-zeros-emb"):
+        if n not in names:
+            continue
+        grad, counts = table(folder, n, "embedding_grad.parquet"), table(folder, n, "counts.parquet")
+        if grad is None or counts is None:
+            expect(False, f"{n}: outputs missing")
+            continue
+        value = dict(zip(counts["item"], counts["value"]))
+        cols = sorted((k for k in grad if k.startswith("g")), key=lambda k: int(k[1:]))
+        err = max((rel([grad[c][r] for c in cols], [value.get(grad["item"][r], math.nan)] * len(cols))
+                   for r in range(len(grad["item"]))), default=0.0)
+        expect(err <= 1e-12 and len(grad["item"]) == sum(1 for x in counts["count"] if x > 0),
+               f"{n}: ∂E[k] = v_k·1, max relative difference {err:.1e}")
+    plain, notable = table(folder, "id-emb-notable-sum-items", "counts.parquet"), table(folder, "emb-notable-sum", "embedding_grad.parquet")
+    if plain is not None and notable is not None:
+        expect(plain["item"] == notable["item"] and rel(plain["value"], notable["g0"]) <= 1e-12,
+               "emb-notable-sum ∂E equals the plain weighted count run")
+    print("half-life → ∞ equals no decay")
+    a, b = table(folder, "id-nodecay", "counts.parquet"), table(folder, "id-longdecay", "counts.parquet")
+    ea, eb = table(folder, "id-nodecay", "event_grads.parquet"), table(folder, "id-longdecay", "event_grads.parquet")
+    if a is None or b is None or ea is None or eb is None:
+        expect(False, "id-nodecay / id-longdecay: outputs missing")
+    else:
+        expect(a["item"] == b["item"] and a["count"] == b["count"], "same keys and counts")
+        for col in ("value", "grad"):
+            expect(rel(a[col], b[col]) <= 1e-9, f"{col}: max relative difference {rel(a[col], b[col]):.1e}")
+        expect(rel(ea["grad"], eb["grad"]) <= 1e-9, f"per-row grad: max relative difference {rel(ea['grad'], eb['grad']):.1e}")
+        with open(os.path.join(folder, "out", "id-nodecay", "summary.json")) as f:
+            la = json.load(f)["loss"]
+        with open(os.path.join(folder, "out", "id-longdecay", "summary.json")) as f:
+            lb = json.load(f)["loss"]
+        expect(rel(la, lb) <= 1e-9, f"loss {la!r} vs {lb!r}")
+    print("edge cases: finite everywhere (−∞ only for kl grads of keys with rows and v = 0)")
+    for c in cases:
+        n = c["name"]
+        if c["group"] != "edge" and not n.startswith("kl-"):
+            continue
+        out = os.path.join(folder, "out", n)
+        if not os.path.isdir(out):
+            expect(False, f"{n}: no output")
+            continue
+        bad = []
+        for fname in sorted(os.listdir(out)):
+            if not fname.endswith(".parquet"):
+                continue
+            t = pq.read_table(os.path.join(out, fname)).to_pydict()
+            for col, values in t.items():
+                for r, x in enumerate(values):
+                    if isinstance(x, float) and not math.isfinite(x):
+                        allowed = x == -math.inf and col == "grad" and "kl" in n
+                        if not allowed:
+                            bad.append(f"{fname}.{col} row {r} = {x}")
+        with open(os.path.join(out, "summary.json")) as f:
+            s = json.load(f)
+        for k, v in [("loss", s.get("loss"))] + list((s.get("gradients") or {}).items()):
+            if not isinstance(v, (int, float)) or not math.isfinite(v):
+                bad.append(f"summary.json {k} = {v!r}")
+        expect(not bad, f"{n}: " + ("finite" if not bad else "; ".join(bad[:4])))
+    print(f"{len(problems)} identities failed" if problems else "all identities hold")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
