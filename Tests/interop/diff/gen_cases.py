@@ -203,6 +203,15 @@ def main():
               {"key": ["item"], "weight": {"events": {"view": 0, "click": 1, "cart": 2, "purchase": 5}}},
               {"kind": "kl", "target": "tables/item-logit.parquet"}, pe)
 
+    # very short half-lives: old rows' weights underflow (e^(−λ·age) with λ·age in the thousands)
+    cases.add("decay-short-item", "modes", data,
+              {"key": ["item"], "weight": dw, "decay": {"half_life": "10m"}},
+              {"kind": "multinomial_nll"}, {"parameters": ["decay"], "per_event": True})
+    cases.add("decay-short-bins", "modes", data,
+              {"key": ["item", "time"], "decay": {"half_life": "20m"},
+               "time_bins": {"width": "2h", "origin": "2024-11-19T00:00:00Z", "kernel": "gaussian", "bandwidth": 1.0}},
+              {"kind": "poisson_nll"}, {"parameters": ["decay", "bandwidth"], "per_event": True})
+
     # --- identities (compared with each other by identities.py)
     cases.add("id-nodecay", "identity", data, {"key": ["item"], "weight": dw}, {"kind": "poisson_nll"}, pe)
     cases.add("id-longdecay", "identity", data,
