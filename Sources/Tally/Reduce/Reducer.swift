@@ -24,6 +24,9 @@ struct Reduction {
     var vocabularies: [(role: Role, entries: VocabularyEntries)] = []
     /// Kept rows dropped because an id was out of vocabulary with `oov: drop`.
     var droppedRows: Int64 = 0
+    /// With `embedding`: the bags and their gradients, and the item table they used.
+    var bags: EmbeddingBags?
+    var embeddingTable: EmbeddingTable?
 
     init(shape: KeyShape) { self.shape = shape }
 }
@@ -31,12 +34,16 @@ struct Reduction {
 /// Turns the folded run into final indices and values, then evaluates the loss and every
 /// gradient (DESIGN §3).
 enum Reducer {
-    static func reduce(_ fold: Fold, pipeline: Pipeline, target: TargetTable?) throws -> Reduction {
+    /// - Parameters:
+    ///   - target: the loss's target table, if any.
+    ///   - embeddingFile: the embedding table file's rows, if any.
+    static func reduce(_ fold: Fold, pipeline: Pipeline, target: KeyedValues?, embeddingFile: KeyedValues?) throws -> Reduction {
         let shape = fold.shape
         let counter = fold.counter
         let mappings = try fold.vocabularies.map { try $0.finalize() }
         let entries = fold.vocabularies.indices.map { fold.vocabularies[$0].entries(mappings[$0]) }
-        var reduction = Reduction(shape: shape)
+        let outputShape = KeyShape(key: pipeline.count.key.value, tokenized: fold.vocabularies.map(\.role))
+        var reduction = Reduction(shape: outputShape)
         reduction.vocabularies = zip(fold.vocabularies, entries).map { ($0.role, $1) }
 
         // Provisional → final keys; ids mapped into the OOV bucket merge their sums here.
@@ -64,22 +71,42 @@ enum Reducer {
             rows = rows.smoothed(temperature: smoothing.temperature, size: mappings[position].size,
                                  differentiate: pipeline.gradients.parameters.contains(.temperature))
         }
+        if let embedding = pipeline.count.embedding {
+            // Counted as (user, item) pairs: the bags first, then the counts by the output key.
+            let itemIds = entries[fold.vocabularies.firstIndex { $0.role == .item }!].ids
+            let userIds = entries[fold.vocabularies.firstIndex { $0.role == .user }!].ids
+            let table = EmbeddingTable(dim: embedding.dim, seed: embedding.seed, ids: itemIds, file: embeddingFile)
+            let decay = rows.derivatives[.decay]
+            let pairs = rows.keys.indices.map { row in
+                (user: shape.id(rows.keys[row], part: 0), item: shape.id(rows.keys[row], part: 1),
+                 weight: rows.values[row], decay: decay?[row])
+            }
+            reduction.bags = EmbeddingBags(pairs: pairs, table: table, userIds: { userIds[Int($0)] },
+                                           kind: pipeline.loss.kind.value, target: target)
+            reduction.embeddingTable = table
+            if outputShape.parts.count == 1 { rows = rows.collapsed(toPart: 1, of: shape, size: itemIds.count) }
+        }
         for key in rows.keys {
             var indices: [Int32] = [], ids: [[UInt8]?] = []
-            for (part, position) in shape.positions.enumerated() {
+            for (part, position) in outputShape.positions.enumerated() {
                 guard let position else { continue }
-                let index = shape.id(key, part: part)
+                let index = outputShape.id(key, part: part)
                 indices.append(index)
                 ids.append(entries[position].ids[Int(index)])
             }
             reduction.indices.append(indices)
             reduction.ids.append(ids)
         }
-        if shape.hasTime { reduction.bins = rows.keys.map(shape.bin) }
+        if outputShape.hasTime { reduction.bins = rows.keys.map(outputShape.bin) }
         reduction.counts = rows.counts
         reduction.values = rows.values
         reduction.derivatives = pipeline.gradients.parameters.map { ($0, rows.derivatives[$0] ?? []) }
 
+        if let bags = reduction.bags {
+            reduction.loss = bags.loss
+            reduction.parameterGradients = bags.decayGradient.map { [(.decay, $0)] } ?? []
+            return reduction
+        }
         try evaluateLoss(&reduction, loss: pipeline.loss, target: target)
         reduction.parameterGradients = reduction.derivatives.map { parameter, derivative in
             var total = 0.0
@@ -90,21 +117,19 @@ enum Reducer {
     }
 
     /// L over observed keys ∪ target keys, ∂L/∂v and the target gradient.
-    private static func evaluateLoss(_ reduction: inout Reduction, loss: Pipeline.Loss, target: TargetTable?) throws {
+    private static func evaluateLoss(_ reduction: inout Reduction, loss: Pipeline.Loss, target: KeyedValues?) throws {
         let roles = reduction.shape.roles
         let observedKeys = reduction.ids.map { ids in
             var key = IdKey()
-            for (role, id) in zip(roles, ids) {
-                if role == .user { key.user = id } else { key.item = id }
-            }
+            for (role, id) in zip(roles, ids) { key.set(role, id) }
             return key
         }
         // An OOV key has a null id, which no target key has: it takes target 0.
-        let targets = observedKeys.map { target?.target(for: $0) ?? 0 }
+        let targets = observedKeys.map { target?.value(for: $0) ?? 0 }
         var targetOnlyKeys: [IdKey] = [], targetOnly: [Double] = []
         if let target {
             let observed = Set(observedKeys)
-            for (key, value) in zip(target.keys, target.targets) where !observed.contains(key) {
+            for (key, value) in zip(target.keys, target.values) where !observed.contains(key) {
                 targetOnlyKeys.append(key)
                 targetOnly.append(value)
             }
@@ -138,6 +163,26 @@ private struct Rows {
     }
 
     private init() {}
+
+    /// The rows summed over every part but `part` (in key order), keyed by that part alone:
+    /// the counts by item of (user, item) pairs.
+    func collapsed(toPart part: Int, of shape: KeyShape, size: Int) -> Rows {
+        var counts = [Int64](repeating: 0, count: size), values = [Double](repeating: 0, count: size)
+        var derivatives = self.derivatives.mapValues { _ in [Double](repeating: 0, count: size) }
+        for (row, key) in keys.enumerated() {
+            let k = Int(shape.id(key, part: part))
+            counts[k] += self.counts[row]
+            values[k] += self.values[row]
+            for (parameter, derivative) in self.derivatives { derivatives[parameter]![k] += derivative[row] }
+        }
+        var result = Rows()
+        let kept = (0..<size).filter { counts[$0] > 0 || values[$0] != 0 }
+        result.keys = kept.map { UInt64($0) }
+        result.counts = kept.map { counts[$0] }
+        result.values = kept.map { values[$0] }
+        result.derivatives = derivatives.mapValues { column in kept.map { column[$0] } }
+        return result
+    }
 
     /// Label smoothing of the counts, the closed form of softmax(one_hot/τ) summed over rows:
     /// with s = e^(−1/τ), a = 1/(1 + (K − 1)s), b = s/(1 + (K − 1)s) and W = Σ v,
