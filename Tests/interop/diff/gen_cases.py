@@ -219,6 +219,16 @@ def main():
               {"kind": "poisson_nll"}, {"parameters": ["decay"], "per_event": True})
     cases.add("id-emb-notable-sum-items", "identity", data, {"key": ["item"], "weight": dw}, {"kind": "sum"})
 
+    # the seeded initialisation: every user has one row of weight 1, so bag_u = E[k(u)]
+    init_rows = [[(f"u{n}", f"i{(n + shift) % 400}", "view", START + n, 1) for n in range(400)] for shift in (0, 7)]
+    hdr0 = ["user_id", "item_id", "event", "timestamp", "weight"]
+    for n, rows_ in enumerate(init_rows):
+        write_csv(os.path.join(folder, "edge", f"init-{n}.csv"), hdr0, rows_)
+    for name, seed, part in (("id-emb-init-a", 42, 0), ("id-emb-init-b", 42, 1), ("id-emb-init-c", 43, 0)):
+        cases.add(name, "identity", {"paths": [f"edge/init-{part}.csv"], "columns": cols},
+                  {"key": ["user", "item"], "embedding": {"group": "user", "dim": 8, "seed": seed}},
+                  {"kind": "sum"}, {"embedding_table": True})
+
     # --- edge cases on tiny inputs
     edge = os.path.join(folder, "edge")
     hdr = ["user_id", "item_id", "event", "timestamp", "weight"]

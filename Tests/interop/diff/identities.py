@@ -95,6 +95,29 @@ def main(folder):
     if plain is not None and notable is not None:
         expect(plain["item"] == notable["item"] and rel(plain["value"], notable["g0"]) <= 1e-12,
                "emb-notable-sum ∂E equals the plain weighted count run")
+    print("embedding init: bag_u = E[k(u)] for one row of weight 1, N(0, 1/d), a function of (seed, index) only")
+    tables = {}
+    for n in ("id-emb-init-a", "id-emb-init-b", "id-emb-init-c"):
+        bags, counts = table(folder, n, "bags.parquet"), table(folder, n, "counts.parquet")
+        if bags is None or counts is None:
+            expect(False, f"{n}: outputs missing")
+            continue
+        item_of = dict(zip(counts["user"], counts["item"]))
+        cols = sorted((k for k in bags if k.startswith("e")), key=lambda k: int(k[1:]))
+        tables[n] = {item_of[u]: np.array([bags[c][r] for c in cols]) for r, u in enumerate(bags["user"])}
+    if len(tables) == 3:
+        a, b, c = tables["id-emb-init-a"], tables["id-emb-init-b"], tables["id-emb-init-c"]
+        e = np.array([a[k] for k in sorted(a)])
+        d = e.shape[1]
+        mean, var = float(e.mean()), float(e.var())
+        expect(abs(mean) < 5 * math.sqrt(1 / d / e.size), f"mean of the init {mean:.4f} is about 0 ({e.size} numbers)")
+        expect(abs(var * d - 1) < 0.15, f"variance of the init × d = {var * d:.4f} is about 1")
+        err = max(rel(a[k], b[k]) for k in a)
+        expect(set(a) == set(b) and err < 1e-12, f"same seed, other rows: same vector per item index (max rel diff {err:.1e})")
+        expect(all(rel(a[k], c[k]) > 1e-3 for k in a), "another seed gives another table")
+        expect(len({tuple(v) for v in a.values()}) == len(a), "no two items share a vector")
+        lag = float(np.corrcoef(e[:, :-1].ravel(), e[:, 1:].ravel())[0, 1])
+        expect(abs(lag) < 0.1, f"neighbouring coordinates are uncorrelated (r = {lag:.3f})")
     print("half-life → ∞ equals no decay")
     a, b = table(folder, "id-nodecay", "counts.parquet"), table(folder, "id-longdecay", "counts.parquet")
     ea, eb = table(folder, "id-nodecay", "event_grads.parquet"), table(folder, "id-longdecay", "event_grads.parquet")
