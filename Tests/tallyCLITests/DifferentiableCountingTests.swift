@@ -83,6 +83,12 @@ private enum Diff {
         var group: String
         var pipeline: String
         var out: String
+        var vars: [String: String]
+
+        /// `--var NAME=VALUE` for each variable the pipeline uses.
+        var variableArguments: [String] {
+            vars.sorted { $0.key < $1.key }.flatMap { ["--var", "\($0.key)=\($0.value)"] }
+        }
     }
 
     struct Run: Sendable {
@@ -124,7 +130,7 @@ private enum Diff {
         let cases = try JSONDecoder().decode([Case].self, from: Data(contentsOf: casesFile))
         var runs: [Run] = []
         for entry in cases {
-            let result = try TallyBinary.run(["run", entry.pipeline, "--quiet"])
+            let result = try TallyBinary.run(["run", entry.pipeline, "--quiet"] + entry.variableArguments)
             runs.append(Run(name: entry.name, status: result.status, stderr: result.stderr))
         }
         return Fixture(folder: folder, casesFile: casesFile, cases: cases, runs: runs)

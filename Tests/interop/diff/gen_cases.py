@@ -63,7 +63,7 @@ class Cases:
         self.folder = folder
         self.list = []
 
-    def add(self, name, group, input_, count, loss, gradients=None, vocabulary=None):
+    def add(self, name, group, input_, count, loss, gradients=None, vocabulary=None, variables=None):
         doc = {"version": 1, "name": name, "input": input_}
         if vocabulary:
             doc["vocabulary"] = vocabulary
@@ -71,12 +71,15 @@ class Cases:
         doc["loss"] = loss
         if gradients:
             doc["gradients"] = gradients
-        doc["output"] = {"dir": f"out/{name}"}
+        out = name + "".join(f"-${{{k}}}" for k in sorted(variables or {}))
+        doc["output"] = {"dir": f"out/{out}"}
         path = os.path.join(self.folder, f"{name}.yaml")
         with open(path, "w") as f:
             yaml.safe_dump(doc, f, sort_keys=False, allow_unicode=True)
-        self.list.append({"name": name, "group": group, "pipeline": path,
-                          "out": os.path.join(self.folder, "out", name)})
+        for k, v in (variables or {}).items():
+            out = out.replace(f"${{{k}}}", v)
+        self.list.append({"name": name, "group": group, "pipeline": path, "vars": variables or {},
+                          "out": os.path.join(self.folder, "out", out)})
 
 
 def main():
@@ -203,6 +206,11 @@ def main():
               {"key": ["item"], "weight": {"events": {"view": 0, "click": 1, "cart": 2, "purchase": 5}}},
               {"kind": "kl", "target": "tables/item-logit.parquet"}, pe)
 
+    cases.add("decay-var", "modes", data,
+              {"key": ["item"], "weight": dw, "decay": {"half_life": "${hl}"}, "smoothing": {"temperature": "${tau}"}},
+              {"kind": "poisson_nll"}, {"parameters": ["temperature", "decay"], "per_event": True},
+              variables={"hl": "30h", "tau": "0.9"})
+
     # very short half-lives: old rows' weights underflow (e^(−λ·age) with λ·age in the thousands)
     cases.add("decay-short-item", "modes", data,
               {"key": ["item"], "weight": dw, "decay": {"half_life": "10m"}},
@@ -245,6 +253,12 @@ def main():
     write_csv(os.path.join(edge, "small.csv"), hdr,
               [(f"u{n % 6}", f"i{(n * 7) % 11}", "view", START + 977 * n, 0.5 + (n % 5)) for n in range(60)])
 
+    # the latest row's item is seen once: under min_count 2 and oov: drop it leaves the counts, but
+    # it is a kept row (pipeline-file.md: vocabularies and `end` use rows before OOV drops)
+    write_csv(os.path.join(edge, "late-oov.csv"), hdr,
+              [(f"u{n % 3}", f"i{n % 4}", "view", START + 3600 * n, 1 + n % 2) for n in range(16)]
+              + [("u9", "rare", "view", START + 3600 * 40, 1)])
+
     def tiny(name):
         return {"paths": [f"edge/{name}.csv"], "columns": cols}
     origin_iso = "2024-11-19T07:06:40Z"  # = START
@@ -280,6 +294,10 @@ def main():
     cases.add("edge-ages-zero", "edge", tiny("sametime"),
               {"key": ["user"], "weight": dw, "decay": {"half_life": "2h"}, "smoothing": {"temperature": 3.0}},
               {"kind": "poisson_nll"}, {"parameters": ["decay", "temperature"], "per_event": True})
+    cases.add("edge-end-oov-drop", "edge", tiny("late-oov"),
+              {"key": ["item"], "weight": dw, "decay": {"half_life": "6h"}},
+              {"kind": "multinomial_nll"}, {"parameters": ["decay"], "per_event": True},
+              vocabulary={"item": {"min_count": 2, "oov": "drop"}})
     for kernel in ("hard", "triangular", "epanechnikov", "gaussian"):
         extra = {} if kernel == "hard" else {"bandwidth": 0.9}
         cases.add(f"edge-before-origin-{kernel}", "edge", tiny("boundaries"),
