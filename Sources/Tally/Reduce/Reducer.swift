@@ -27,6 +27,12 @@ struct Reduction {
     /// With `embedding`: the bags and their gradients, and the item table they used.
     var bags: EmbeddingBags?
     var embeddingTable: EmbeddingTable?
+    /// Provisional → final index, per tokenized role.
+    var mappings: [VocabularyMapping] = []
+    /// With smoothing: (a − b, b).
+    var smoothing: (scale: Double, offset: Double)?
+    /// The time decay ages are measured from (seconds since the epoch).
+    var referenceTime = 0.0
 
     init(shape: KeyShape) { self.shape = shape }
 }
@@ -45,6 +51,7 @@ enum Reducer {
         let outputShape = KeyShape(key: pipeline.count.key.value, tokenized: fold.vocabularies.map(\.role))
         var reduction = Reduction(shape: outputShape)
         reduction.vocabularies = zip(fold.vocabularies, entries).map { ($0.role, $1) }
+        reduction.mappings = mappings
 
         // Provisional → final keys; ids mapped into the OOV bucket merge their sums here.
         var final = KeyTable(channels: counter.channels.count, capacity: fold.runKeys.count)
@@ -60,9 +67,10 @@ enum Reducer {
         reduction.droppedRows = fold.runKeys.counts.reduce(0, +) - final.counts.reduce(0, +)
         if let decay = counter.decay, let latest = fold.latestTime {
             switch decay.reference {
-            case .end: final.reanchor(to: latest, decay: decay)
-            case .instant(let time): final.reanchor(to: time, decay: decay)
+            case .end: reduction.referenceTime = latest
+            case .instant(let time): reduction.referenceTime = time
             }
+            final.reanchor(to: reduction.referenceTime, decay: decay)
         }
 
         var rows = Rows(final, shape: shape, channels: counter.channels)
@@ -70,6 +78,7 @@ enum Reducer {
             let position = shape.positions[0]!
             rows = rows.smoothed(temperature: smoothing.temperature, size: mappings[position].size,
                                  differentiate: pipeline.gradients.parameters.contains(.temperature))
+            reduction.smoothing = Rows.coefficients(temperature: smoothing.temperature, size: mappings[position].size)
         }
         if let embedding = pipeline.count.embedding {
             // Counted as (user, item) pairs: the bags first, then the counts by the output key.
@@ -164,6 +173,13 @@ private struct Rows {
 
     private init() {}
 
+    /// (a − b, b) for temperature τ over K keys.
+    static func coefficients(temperature tau: Double, size: Int) -> (scale: Double, offset: Double) {
+        let s = Foundation.exp(-1 / tau)
+        let denominator = 1 + (Double(size) - 1) * s
+        return ((1 - s) / denominator, s / denominator)
+    }
+
     /// The rows summed over every part but `part` (in key order), keyed by that part alone:
     /// the counts by item of (user, item) pairs.
     func collapsed(toPart part: Int, of shape: KeyShape, size: Int) -> Rows {
@@ -203,7 +219,8 @@ private struct Rows {
         let totalDecay = derivatives[.decay].map(orderedSum)
         let s = Foundation.exp(-1 / tau)
         let denominator = 1 + (K - 1) * s
-        let a = 1 / denominator, b = s / denominator
+        let (scale, b) = Self.coefficients(temperature: tau, size: size)
+        let a = scale + b
 
         var result = Rows()
         if differentiate { result.derivatives[.temperature] = [] }
@@ -220,5 +237,37 @@ private struct Rows {
             }
         }
         return result
+    }
+}
+
+extension Reducer {
+    /// What the second pass needs to give every kept row its ∂L/∂b_i.
+    static func rowGradients(_ reduction: Reduction, fold: Fold, pipeline: Pipeline) -> RowGradients {
+        let shape = reduction.shape
+        var gradients = KeyTable(channels: 1, capacity: reduction.counts.count)
+        if reduction.bags == nil {
+            for row in reduction.indices.indices {
+                let first = UInt32(bitPattern: reduction.indices[row][0])
+                let second = shape.parts.count < 2 ? 0
+                    : shape.hasTime ? KeyShape.storedBin(reduction.bins[row])! : UInt32(bitPattern: reduction.indices[row][1])
+                gradients.add(key: shape.pack(first, second), count: 0, reduction.gradient[row])
+            }
+        }
+        let roles = fold.vocabularies.map(\.role)
+        var embedding: (EmbeddingTable, [Double], Int, Int)?
+        if let bags = reduction.bags, let table = reduction.embeddingTable {
+            let user = roles.firstIndex(of: .user)!
+            var dense = [Double](repeating: 0, count: reduction.mappings[user].size * bags.dim)
+            for (i, group) in bags.groups.enumerated() {
+                for d in 0..<bags.dim { dense[Int(group) * bags.dim + d] = bags.bagGradients[i * bags.dim + d] }
+            }
+            embedding = (table, dense, user, roles.firstIndex(of: .item)!)
+        }
+        let smoothing = reduction.smoothing.map { ($0.scale, $0.offset * orderedSum(reduction.gradient)) }
+        return RowGradients(
+            ids: fold.vocabularies.indices.map { RowGradients.FinalIds(table: fold.vocabularies[$0].table,
+                                                                        finalIndex: reduction.mappings[$0].finalIndex) },
+            shape: shape, gradients: gradients, smoothing: smoothing, decay: fold.counter.decay,
+            reference: reduction.referenceTime, kernel: fold.counter.kernel, embedding: embedding)
     }
 }

@@ -75,6 +75,18 @@ public struct PipelineRun {
         try stream.run()
 
         let reduction = try timings.measure(.reduce) { try Reducer.reduce(fold, pipeline: pipeline, target: target, embeddingFile: embeddingFile) }
+        if pipeline.gradients.perEvent {
+            // ∂L/∂v exists only now: a second pass gives every kept row its gradient.
+            let sink = try EventGradientSink(path: folder.file("event_grads.parquet"), shape: reduction.shape,
+                                             options: outputs.options)
+            let model = Reducer.rowGradients(reduction, fold: fold, pipeline: pipeline)
+            let second = Stream(files: files, pipeline: pipeline,
+                                works: (0..<max(1, workers)).map { _ in GradientWork(pipeline: pipeline, model: model) },
+                                sink: sink, batchBytes: options.batchBytes, progress: nil, timings: timings)
+            try second.run()
+            try sink.close()
+            outputs.record("event_grads.parquet", rows: sink.rows)
+        }
         try timings.measure(.write) {
             if let quarantined = try ledger.close() { outputs.record("quarantine.parquet", rows: quarantined) }
             try outputs.writeCounts(reduction)
