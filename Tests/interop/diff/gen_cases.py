@@ -3,7 +3,7 @@
     gen_cases.py FOLDER [--rows N]
 
 FOLDER/cases.json lists every case: {"name", "pipeline", "out", "group"}; groups:
-  modes       each mode alone and combined, on ~12k generated rows (tools/gen_interactions.py,
+  modes       each mode alone and combined, on 7.5k generated rows (tools/gen_interactions.py,
               --items 500 --users 200), three files (two .csv.zst, one plain .csv)
   edge        tiny hand-made inputs: a single row, one key, all weights zero, ages of zero,
               times before the origin, bin boundaries, bandwidths just above their bounds,
@@ -85,8 +85,8 @@ class Cases:
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("folder")
-    p.add_argument("--rows", type=int, default=4000, help="rows per generated file (three files)")
-    p.add_argument("--worker-rows", type=int, default=40000, help="rows of the multi-batch file for --workers")
+    p.add_argument("--rows", type=int, default=2500, help="rows per generated file (three files)")
+    p.add_argument("--worker-rows", type=int, default=30000, help="rows of the multi-batch file for --workers")
     a = p.parse_args()
     folder = os.path.abspath(a.folder)
     for sub in ("data", "edge", "big", "tables", "out"):

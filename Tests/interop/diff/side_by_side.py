@@ -182,6 +182,10 @@ def bag_mse(bg):
 # ---- comparison and the Markdown block
 
 
+def numpy(results):
+    return [np.asarray(x) for x in results]
+
+
 class Block:
     def __init__(self):
         self.lines = []
@@ -219,10 +223,14 @@ def main():
     t = out["hard"]
     keys = ["a", "b", "c", "d"]
     obs = jnp.array([1, 2, 3, 4])
-    loss = lambda b, lam: multinomial(hard(b, lam)[obs], keys)
-    v = hard(base, LAM)
-    dv = jax.jacfwd(hard, argnums=1)(base, LAM)
-    g = jax.grad(lambda vv: multinomial(vv[obs], keys))(v)
+
+    @jax.jit  # one compiled program per example: op-by-op dispatch would compile hundreds
+    def example(b, lam):
+        loss = lambda b, lam: multinomial(hard(b, lam)[obs], keys)
+        v = hard(b, lam)
+        return (v, jax.jacfwd(hard, argnums=1)(b, lam), jax.grad(lambda vv: multinomial(vv[obs], keys))(v),
+                loss(b, lam), jax.grad(loss, argnums=1)(b, lam), jax.grad(loss)(b, lam))
+    v, dv, g, L, dlam, gb = numpy(example(base, LAM))
     blk.section("Hard counts", "— `(one_hot(item, K) * w[:, None]).sum(0)`, w = b·e^(−λ·age), "
                 "half-life 1 day; `multinomial_nll` against logits a = 1, b = −0.5 (others 0).")
     for r, k in enumerate(t["counts"]["item"]):
@@ -231,9 +239,8 @@ def main():
         blk.row(f"∂L/∂v[{ids[k]}]", t["counts"]["grad"][r], g[k])
     for r, k in enumerate(t["counts"]["item"]):
         blk.row(f"∂v[{ids[k]}]/∂λ", t["counts"]["d_value_d_decay"][r], dv[k])
-    blk.row("L", t["summary"]["loss"], loss(base, LAM))
-    blk.row("∂L/∂λ", t["summary"]["gradients"]["decay"], jax.grad(loss, argnums=1)(base, LAM))
-    gb = jax.grad(loss)(base, LAM)
+    blk.row("L", t["summary"]["loss"], L)
+    blk.row("∂L/∂λ", t["summary"]["gradients"]["decay"], dlam)
     for r in range(8):
         blk.row(f"∂L/∂b{r + 1}", t["event_grads"]["grad"][r], gb[r])
     blk.end()
@@ -242,10 +249,14 @@ def main():
     t = out["smooth"]
     keys = [None, "a", "b", "c", "d"]
     tau = 0.5
-    loss = lambda b, lam, tt: kl(smooth(b, lam, tt), keys)
-    v = smooth(base, LAM, tau)
-    g = jax.grad(lambda vv: kl(vv, keys))(v)
-    dtau = jax.jacfwd(smooth, argnums=2)(base, LAM, tau)
+
+    @jax.jit
+    def example(b, lam, tt):
+        loss = lambda b, lam, tt: kl(smooth(b, lam, tt), keys)
+        v = smooth(b, lam, tt)
+        return (v, jax.grad(lambda vv: kl(vv, keys))(v), jax.jacfwd(smooth, argnums=2)(b, lam, tt), loss(b, lam, tt),
+                jax.grad(loss, argnums=1)(b, lam, tt), jax.grad(loss, argnums=2)(b, lam, tt), jax.grad(loss)(b, lam, tt))
+    v, g, dtau, L, dlam, dt, gb = numpy(example(base, LAM, tau))
     blk.section("Smoothing", "— `(softmax(one_hot(item, K) / τ) * w[:, None]).sum(0)`, τ = 0.5, "
                 "K = 5 (the OOV bucket included), decay as above; `kl` against the same logits.")
     for r, k in enumerate(t["counts"]["item"]):
@@ -254,10 +265,9 @@ def main():
         blk.row(f"∂ṽ[{ids[k] or 'OOV'}]/∂τ", t["counts"]["d_value_d_temperature"][r], dtau[k])
     for r, k in enumerate(t["counts"]["item"]):
         blk.row(f"∂L/∂ṽ[{ids[k] or 'OOV'}]", t["counts"]["grad"][r], g[k])
-    blk.row("L", t["summary"]["loss"], loss(base, LAM, tau))
-    blk.row("∂L/∂λ", t["summary"]["gradients"]["decay"], jax.grad(loss, argnums=1)(base, LAM, tau))
-    blk.row("∂L/∂τ", t["summary"]["gradients"]["temperature"], jax.grad(loss, argnums=2)(base, LAM, tau))
-    gb = jax.grad(loss)(base, LAM, tau)
+    blk.row("L", t["summary"]["loss"], L)
+    blk.row("∂L/∂λ", t["summary"]["gradients"]["decay"], dlam)
+    blk.row("∂L/∂τ", t["summary"]["gradients"]["temperature"], dt)
     for r in range(8):
         blk.row(f"∂L/∂b{r + 1}", t["event_grads"]["grad"][r], gb[r])
     blk.end()
@@ -265,14 +275,18 @@ def main():
     # Time bins
     t = out["bins"]
     h = 0.75
-    dense = binned(base, h)
     counts = t["counts"]
     sel = [(k, int(j) - int(BINS[0])) for k, j in zip(counts["item"], counts["time_bin"])]
     ki = jnp.array([s[0] for s in sel])
     ji = jnp.array([s[1] for s in sel])
-    loss = lambda b, hh: poisson(binned(b, hh)[ki, ji])   # the keys Tally lists: value ≠ 0 or count > 0
-    dh = jax.jacfwd(binned, argnums=1)(base, h)
-    g = jax.grad(lambda vv: poisson(vv))(dense[ki, ji])
+
+    @jax.jit
+    def example(b, hh, ki, ji):
+        loss = lambda b, hh: poisson(binned(b, hh)[ki, ji])   # the keys Tally lists: value ≠ 0 or count > 0
+        dense = binned(b, hh)
+        return (dense, jax.jacfwd(binned, argnums=1)(b, hh), jax.grad(poisson)(dense[ki, ji]), loss(b, hh),
+                jax.grad(loss, argnums=1)(b, hh))
+    dense, dh, g, L, dhh = numpy(example(base, h, ki, ji))
     blk.section("Soft time bins", "— a dense kernel matrix: triangular kernel, bandwidth 0.75 bins of 1 day, "
                 "each row normalised over the bins; `poisson_nll` with log-rate 0 (the 13 ∂L/∂v are checked too, not shown).")
     for r, (k, j) in enumerate(sel):
@@ -283,16 +297,20 @@ def main():
         ok = abs(counts["grad"][r] - float(g[r])) <= 1e-9 * abs(float(g[r])) + 1e-12
         if not ok:  # checked, not shown: the page is long enough
             blk.failures.append(f"∂L/∂v[{ids[k]}, day {int(BINS[0]) + j}]: Tally {counts['grad'][r]!r}, JAX {float(g[r])!r}")
-    blk.row("L", t["summary"]["loss"], loss(base, h))
-    blk.row("∂L/∂h", t["summary"]["gradients"]["bandwidth"], jax.grad(loss, argnums=1)(base, h))
+    blk.row("L", t["summary"]["loss"], L)
+    blk.row("∂L/∂h", t["summary"]["gradients"]["bandwidth"], dhh)
     blk.end()
 
     # B: embedding bags
     t = out["bags"]
-    loss = lambda b, lam, E: bag_mse(bags(b, lam, E))
-    bg = bags(base, LAM, E0)
-    G = jax.grad(bag_mse)(bg)
-    dE = jax.grad(loss, argnums=2)(base, LAM, E0)
+
+    @jax.jit
+    def example(b, lam, E):
+        loss = lambda b, lam, E: bag_mse(bags(b, lam, E))
+        bg = bags(b, lam, E)
+        return (bg, jax.grad(bag_mse)(bg), jax.grad(loss, argnums=2)(b, lam, E), loss(b, lam, E),
+                jax.grad(loss, argnums=1)(b, lam, E), jax.grad(loss)(b, lam, E))
+    bg, G, dE, L, dlam, gb = numpy(example(base, LAM, E0))
     blk.section("Embedding bags", "— `segment_sum(w[:, None] * E[item], user)` (an `nn.Embedding` lookup "
                 "summed per user), a 2-d table for a–d, decay as above; `mse` against bag targets for u1, u2.")
     uid = [None, "u1", "u2", "u3"]
@@ -305,9 +323,8 @@ def main():
     for r, k in enumerate(t["embedding_grad"]["item"]):
         for c in range(2):
             blk.row(f"∂L/∂E[{ids[k]}][{c}]", t["embedding_grad"][f"g{c}"][r], dE[k, c])
-    blk.row("L", t["summary"]["loss"], loss(base, LAM, E0))
-    blk.row("∂L/∂λ", t["summary"]["gradients"]["decay"], jax.grad(loss, argnums=1)(base, LAM, E0))
-    gb = jax.grad(loss)(base, LAM, E0)
+    blk.row("L", t["summary"]["loss"], L)
+    blk.row("∂L/∂λ", t["summary"]["gradients"]["decay"], dlam)
     for r in range(8):
         blk.row(f"∂L/∂b{r + 1}", t["event_grads"]["grad"][r], gb[r])
     blk.end()
