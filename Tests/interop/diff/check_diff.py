@@ -49,8 +49,10 @@ def close(got, exp, mag):
 TYPES = {"int32": pa.int32(), "int64": pa.int64(), "double": pa.float64(), "string": pa.string()}
 
 
-def check_table(report, path, columns, keys_label):
-    """columns: list of (name, type, values, magnitudes or None)."""
+def check_table(report, path, columns, keys_label, key_names=()):
+    """columns: list of (name, type, values, magnitudes or None). When the key columns
+    (`key_names`) of the file and of the reference differ, the keys missing and extra are
+    reported and the other columns are compared on the keys both have."""
     name = os.path.basename(path)
     if not os.path.exists(path):
         report.add(f"{name}: missing")
@@ -62,30 +64,52 @@ def check_table(report, path, columns, keys_label):
     nrows = len(columns[0][2]) if columns else 0
     if table.num_rows != nrows:
         report.add(f"{name}: {table.num_rows} rows, expected {nrows}")
+    got_rows = list(range(table.num_rows))
+    exp_rows = list(range(nrows))
+    key_names = [k for k in key_names if k in table.column_names]
+    if key_names:
+        got_keys = list(zip(*(table.column(k).to_pylist() for k in key_names)))
+        exp_keys = list(zip(*([int(v) for v in c[2]] for c in columns if c[0] in key_names)))
+        if got_keys != exp_keys:
+            gset, eset = set(got_keys), set(exp_keys)
+            missing = [k for k in exp_keys if k not in gset]
+            extra = [k for k in got_keys if k not in eset]
+            label = "(" + ", ".join(key_names) + ")"
+            if missing:
+                report.add(f"{name}: {len(missing)} keys {label} missing, e.g. {missing[:MAX_REPORTED]}")
+            if extra:
+                report.add(f"{name}: {len(extra)} keys {label} not expected, e.g. {extra[:MAX_REPORTED]}")
+            if not missing and not extra:
+                report.add(f"{name}: keys {label} out of order")
+            gpos = {k: r for r, k in enumerate(got_keys)}
+            exp_rows = [r for r, k in enumerate(exp_keys) if k in gpos]
+            got_rows = [gpos[exp_keys[r]] for r in exp_rows]
     for cname, ctype, values, mags in columns:
         if cname not in table.column_names:
             continue
         col = table.column(cname)
         if col.type != TYPES[ctype] and not (ctype == "string" and col.type == pa.large_string()):
             report.add(f"{name}.{cname}: type {col.type}, expected {ctype}")
-        got = col.to_pylist()
+        got_all = col.to_pylist()
         bad = []
-        for r in range(min(len(got), len(values))):
+        for g_r, r in zip(got_rows, exp_rows):
             e = values[r]
-            g = got[r]
+            g = got_all[g_r]
             if ctype == "double":
                 ok = close(g, None if e is None else float(e), float(mags[r]) if mags is not None else 0.0)
             else:
                 ok = g == (None if e is None else (int(e) if ctype != "string" else e))
             if not ok:
-                bad.append(r)
-        for r in bad[:MAX_REPORTED]:
-            extra = f" (magnitude {mags[r]:.3e})" if ctype == "double" and mags is not None else ""
+                bad.append((g_r, r))
+        for g_r, r in bad[:MAX_REPORTED]:
+            g = got_all[g_r]
+            e = values[r]
+            e = e if e is None or ctype == "string" else (float(e) if ctype == "double" else int(e))
+            extra = f" (magnitude {float(mags[r]):.3e})" if ctype == "double" and mags is not None else ""
             diff = ""
-            if ctype == "double" and got[r] is not None and values[r] is not None:
-                e = float(values[r])
-                diff = f", rel err {abs(got[r] - e) / max(abs(e), 1e-300):.2e}"
-            report.add(f"{name}.{cname} row {r} [{keys_label(r)}]: got {got[r]!r}, expected {values[r]!r}{extra}{diff}")
+            if ctype == "double" and g is not None and e is not None:
+                diff = f", rel err {abs(g - e) / max(abs(e), 1e-300):.2e}"
+            report.add(f"{name}.{cname} row {g_r} [{keys_label(r)}]: got {g!r}, expected {e!r}{extra}{diff}")
         if len(bad) > MAX_REPORTED:
             report.add(f"{name}.{cname}: {len(bad) - MAX_REPORTED} more differing rows")
 
@@ -120,7 +144,8 @@ def check(pipeline_path, out_dir, variables=None):
     for p in cfg.parameters:
         if p in res.d:
             cols.append((f"d_value_d_{p}", "double", res.d[p].v, res.d[p].m))
-    check_table(report, os.path.join(out_dir, "counts.parquet"), cols, label(res.keys))
+    check_table(report, os.path.join(out_dir, "counts.parquet"), cols, label(res.keys),
+                key_names=[c[0] for c in cols[:len(cfg.key)]])
 
     # target_grad.parquet
     if res.target_keys is not None and "time" not in cfg.key:
@@ -180,7 +205,7 @@ def check(pipeline_path, out_dir, variables=None):
         if not skip_values:
             got = summary.get("loss")
             if got is None or not close(float(got), float(res.loss.v), float(res.loss.m)):
-                report.add(f"summary.json loss: got {got!r}, expected {res.loss.v!r} (magnitude {res.loss.m:.3e})")
+                report.add(f"summary.json loss: got {got!r}, expected {float(res.loss.v)!r} (magnitude {res.loss.m:.3e})")
             sg = summary.get("gradients") or {}
             for p in cfg.parameters:
                 exp = res.gradients.get(p)
@@ -188,7 +213,7 @@ def check(pipeline_path, out_dir, variables=None):
                     continue
                 g = sg.get(p)
                 if g is None or not close(float(g), float(exp.v), float(exp.m)):
-                    report.add(f"summary.json gradients.{p}: got {g!r}, expected {exp.v!r} (magnitude {exp.m:.3e})")
+                    report.add(f"summary.json gradients.{p}: got {g!r}, expected {float(exp.v)!r} (magnitude {exp.m:.3e})")
             extra = set(sg) - set(cfg.parameters)
             if extra:
                 report.add(f"summary.json gradients: unexpected parameters {sorted(extra)}")

@@ -182,7 +182,7 @@ def main():
               {"kind": "poisson_nll"}, {"parameters": ["bandwidth"], "per_event": True})
     cases.add("bins-gaussian-decay-mse", "modes", data,
               {"key": ["item", "time"], "weight": dw, "decay": {"half_life": "18h", "reference": mid_iso},
-               "time_bins": {"width": "4h", "origin": "2024-11-19T02:00:00Z", "kernel": "gaussian", "bandwidth": 0.7}},
+               "time_bins": {"width": "4h", "origin": "2024-11-19T02:00:00Z", "kernel": "gaussian", "bandwidth": 0.7123}},
               {"kind": "mse"}, {"parameters": ["bandwidth", "decay"], "per_event": True})
     cases.add("bins-gaussian-kl", "modes", data,
               {"key": ["item", "time"], "time_bins": {**bins, "kernel": "gaussian", "bandwidth": 2.5}},
@@ -305,6 +305,13 @@ def main():
                    "time_bins": {"width": "1h", "origin": origin_iso, "kernel": kernel, **extra}},
                   {"kind": "poisson_nll"},
                   {"parameters": ["decay"] + ([] if kernel == "hard" else ["bandwidth"]), "per_event": True})
+    # |u| = 4 exactly in decimal, computed in binary: x = 18720 s / 4 h = 1.3, h = 0.7, bin −2 has
+    # u = (1.3 + 1.5)/0.7, which rounds to exactly 4.0: the contract's |u| ≤ 4 includes it
+    write_csv(os.path.join(edge, "tie.csv"), hdr, [("u1", "a", "view", 1731981600 + 18720, 2.0), ("u2", "b", "view", 1731981600 + 3600, 1.0)])
+    cases.add("edge-gaussian-truncation-tie", "edge", tiny("tie"),
+              {"key": ["item", "time"], "weight": dw,
+               "time_bins": {"width": "4h", "origin": "2024-11-19T02:00:00Z", "kernel": "gaussian", "bandwidth": 0.7}},
+              {"kind": "mse"}, {"parameters": ["bandwidth"], "per_event": True})
     for kernel, h in (("triangular", 0.5000001), ("epanechnikov", 0.5000001), ("gaussian", 0.1250001)):
         cases.add(f"edge-bandwidth-bound-{kernel}", "edge", tiny("small"),
                   {"key": ["item", "time"], "weight": dw,
