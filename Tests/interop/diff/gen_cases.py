@@ -211,6 +211,35 @@ def main():
               {"kind": "poisson_nll"}, {"parameters": ["temperature", "decay"], "per_event": True},
               variables={"hl": "30h", "tau": "0.9"})
 
+    # other time formats: unix_millis (with sub-second offsets) and ISO-8601, from day 1's rows
+    lines = day[0].decode().splitlines()
+    millis, iso = [lines[0]], [lines[0]]
+    import datetime as dt
+    for n, line in enumerate(lines[1:]):
+        f = line.split(",")
+        t = int(f[3])
+        millis.append(",".join(f[:3] + [str(t * 1000 + (n * 37) % 1000)] + f[4:]))
+        stamp = dt.datetime.fromtimestamp(t, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+        iso.append(",".join(f[:3] + [stamp + ("Z" if n % 2 else "+00:00")] + f[4:]))
+    os.makedirs(os.path.join(folder, "formats"), exist_ok=True)
+    with open(os.path.join(folder, "formats", "millis.csv"), "w") as f:
+        f.write("\n".join(millis) + "\n")
+    with open(os.path.join(folder, "formats", "iso.csv"), "w") as f:
+        f.write("\n".join(iso) + "\n")
+    cases.add("format-millis-bins", "modes", {"paths": ["formats/millis.csv"], "columns": cols, "time_format": "unix_millis"},
+              {"key": ["item", "time"], "weight": dw, "decay": {"half_life": "5h"},
+               "time_bins": {"width": "90m", "origin": "2024-11-19T06:00:00Z", "kernel": "epanechnikov", "bandwidth": 1.37}},
+              {"kind": "poisson_nll"}, {"parameters": ["decay", "bandwidth"], "per_event": True})
+    cases.add("format-iso-smooth", "modes", {"paths": ["formats/iso.csv"], "columns": cols, "time_format": "iso8601"},
+              {"key": ["item"], "weight": dw, "decay": {"half_life": "7h", "reference": "2024-11-20T00:00:00Z"},
+               "smoothing": {"temperature": 0.3}},
+              {"kind": "multinomial_nll", "target": "tables/item-logit.parquet"},
+              {"parameters": ["decay", "temperature"], "per_event": True})
+    # a reference long before the data: every age is negative and weights grow to ~1e90
+    cases.add("decay-reference-before", "modes", data,
+              {"key": ["item"], "weight": dw, "decay": {"half_life": "20m", "reference": "2024-11-18T00:00:00Z"}},
+              {"kind": "multinomial_nll"}, {"parameters": ["decay"], "per_event": True})
+
     # very short half-lives: old rows' weights underflow (e^(−λ·age) with λ·age in the thousands)
     cases.add("decay-short-item", "modes", data,
               {"key": ["item"], "weight": dw, "decay": {"half_life": "10m"}},
