@@ -148,9 +148,11 @@ def check(pipeline_path, out_dir, variables=None):
                 key_names=[c[0] for c in cols[:len(cfg.key)]])
 
     # target_grad.parquet
-    if res.target_keys is not None and "time" not in cfg.key:
+    if res.target_keys is not None:
         roles = [r for r in ("user", "item") if r in cfg.key]
         tcols = [(f"{role}_id", "string", [k[n] for k in res.target_keys], None) for n, role in enumerate(roles)]
+        if "time" in cfg.key:
+            tcols.append(("time_bin", "int64", [k[len(roles)] for k in res.target_keys], None))
         tcols.append(("grad", "double", res.target_grad.v, res.target_grad.m))
         check_table(report, os.path.join(out_dir, "target_grad.parquet"), tcols, label(res.target_keys))
 

@@ -121,6 +121,10 @@ def main():
     pairs = sorted({(u, i) for u in users[:60] for i in items[:20] if rng.random() < 0.3})
     write_csv(os.path.join(tables, "pair-target.csv.zst"), ["user_id", "item_id", "target"],
               [(u, i, repr(float(x))) for (u, i), x in zip(pairs, rng.uniform(0, 200, len(pairs)))], zst=True)
+    bin_keys = sorted({(i, int(j)) for i in items[:60] for j in rng.integers(-3, 45, 6)}) + [("sku-unseen-1", 5)]
+    pq.write_table(pa.table({"item_id": [k[0] for k in bin_keys], "time_bin": pa.array([k[1] for k in bin_keys], pa.int64()),
+                             "log_rate": rng.normal(0.0, 1.0, len(bin_keys))}),
+                   os.path.join(tables, "bin-rate.parquet"), compression="zstd")
     bag_users = [u for u in users if rng.random() < 0.6]
     bt = rng.normal(0, 20, (len(bag_users), DIM))
     pq.write_table(pa.table({"user_id": bag_users, **{f"e{c}": bt[:, c] for c in range(DIM)}}),
@@ -179,7 +183,7 @@ def main():
     cases.add("bins-epanechnikov-poisson", "modes", data,
               {"key": ["item", "time"], "time_bins": {"width": "1h", "origin": "2024-11-20T00:00:00Z",
                                                        "kernel": "epanechnikov", "bandwidth": 0.8}},
-              {"kind": "poisson_nll"}, {"parameters": ["bandwidth"], "per_event": True})
+              {"kind": "poisson_nll", "target": "tables/bin-rate.parquet"}, {"parameters": ["bandwidth"], "per_event": True})
     cases.add("bins-gaussian-decay-mse", "modes", data,
               {"key": ["item", "time"], "weight": dw, "decay": {"half_life": "18h", "reference": mid_iso},
                "time_bins": {"width": "4h", "origin": "2024-11-19T02:00:00Z", "kernel": "gaussian", "bandwidth": 0.7123}},

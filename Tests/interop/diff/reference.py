@@ -374,11 +374,15 @@ def read_vectors(path, id_column, dim):
 
 
 def read_target(path, key, column):
+    """id tuple → target; for [item, time] the tuple is (item_id, time_bin)."""
     t = read_table(path)
     roles = [r for r in ("user", "item") if r in key]
     out = {}
     for r in range(len(t[column])):
-        out[tuple(t[f"{role}_id"][r] for role in roles)] = float(t[column][r])
+        ids = tuple(t[f"{role}_id"][r] for role in roles)
+        if "time" in key:
+            ids += (int(t["time_bin"][r]),)
+        out[ids] = float(t[column][r])
     return out
 
 
