@@ -86,7 +86,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("folder")
     p.add_argument("--rows", type=int, default=2500, help="rows per generated file (three files)")
-    p.add_argument("--worker-rows", type=int, default=30000, help="rows of the multi-batch file for --workers")
+    p.add_argument("--worker-rows", type=int, default=25000, help="rows of the multi-batch file for --workers")
     a = p.parse_args()
     folder = os.path.abspath(a.folder)
     for sub in ("data", "edge", "big", "tables", "out"):
