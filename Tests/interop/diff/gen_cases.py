@@ -206,6 +206,15 @@ def main():
     cases.add("emb-notable-sum", "modes", data,
               {"key": ["item"], "weight": dw, "embedding": {"group": "user", "dim": 8, "seed": 42}},
               {"kind": "sum"}, {"per_event": True, "embedding_table": True})
+    cases.add("negative-weights-smooth", "modes", data,
+              {"key": ["item"], "weight": {"events": {"view": -1, "click": 2, "cart": -0.5, "purchase": 4}},
+               "decay": {"half_life": "1d"}, "smoothing": {"temperature": 0.4}},
+              {"kind": "mse", "target": "tables/item-logit.parquet", "target_column": "logit"},
+              {"parameters": ["decay", "temperature"], "per_event": True})
+    cases.add("negative-weights-bins", "modes", data,
+              {"key": ["item", "time"], "weight": {"events": {"view": -1, "click": 2, "cart": -0.5, "purchase": 4}},
+               "time_bins": {"width": "3h", "origin": "2024-11-19T00:00:00Z", "kernel": "triangular", "bandwidth": 1.1}},
+              {"kind": "sum"}, {"parameters": ["bandwidth"], "per_event": True})
     cases.add("kl-zero-weights", "modes", data,
               {"key": ["item"], "weight": {"events": {"view": 0, "click": 1, "cart": 2, "purchase": 5}}},
               {"kind": "kl", "target": "tables/item-logit.parquet"}, pe)
@@ -265,6 +274,14 @@ def main():
     hdr0 = ["user_id", "item_id", "event", "timestamp", "weight"]
     for n, rows_ in enumerate(init_rows):
         write_csv(os.path.join(folder, "edge", f"init-{n}.csv"), hdr0, rows_)
+    half = [f"i{n}" for n in range(0, 400, 2)]
+    hv = rng.normal(0, 1, (len(half), 8))
+    pq.write_table(pa.table({"item_id": half, **{f"e{c}": hv[:, c] for c in range(8)}}),
+                   os.path.join(tables, "half-emb.parquet"), compression="zstd")
+    cases.add("id-emb-init-partial", "identity", {"paths": ["edge/init-0.csv"], "columns": cols},
+              {"key": ["user", "item"],
+               "embedding": {"group": "user", "dim": 8, "seed": 42, "table": "tables/half-emb.parquet"}},
+              {"kind": "sum"}, {"embedding_table": True})
     for name, seed, part in (("id-emb-init-a", 42, 0), ("id-emb-init-b", 42, 1), ("id-emb-init-c", 43, 0)):
         cases.add(name, "identity", {"paths": [f"edge/init-{part}.csv"], "columns": cols},
                   {"key": ["user", "item"], "embedding": {"group": "user", "dim": 8, "seed": seed}},

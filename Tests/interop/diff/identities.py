@@ -118,6 +118,33 @@ def main(folder):
         expect(len({tuple(v) for v in a.values()}) == len(a), "no two items share a vector")
         lag = float(np.corrcoef(e[:, :-1].ravel(), e[:, 1:].ravel())[0, 1])
         expect(abs(lag) < 0.1, f"neighbouring coordinates are uncorrelated (r = {lag:.3f})")
+    partial = table(folder, "id-emb-init-partial", "bags.parquet")
+    pcounts = table(folder, "id-emb-init-partial", "counts.parquet")
+    if partial is None or pcounts is None or "id-emb-init-a" not in tables:
+        expect(False, "id-emb-init-partial: outputs missing")
+    else:
+        import pyarrow.parquet as _pq
+        ht = _pq.read_table(os.path.join(folder, "tables", "half-emb.parquet")).to_pydict()
+        hv = {ht["item_id"][r]: np.array([ht[f"e{c}"][r] for c in range(8)]) for r in range(len(ht["item_id"]))}
+        vocab = table(folder, "id-emb-init-partial", "vocab_item.parquet")
+        item_id = dict(zip(vocab["index"], vocab["id"]))
+        item_of = dict(zip(pcounts["user"], pcounts["item"]))
+        from_table = from_init = 0
+        bad = []
+        for r, u in enumerate(partial["user"]):
+            k = item_of[u]
+            got = np.array([partial[f"e{c}"][r] for c in range(8)])
+            want = hv.get(item_id[k])
+            if want is None:
+                want = tables["id-emb-init-a"][k]
+                from_init += 1
+            else:
+                from_table += 1
+            if not np.array_equal(got, want):
+                bad.append(item_id[k])
+        expect(not bad and from_table and from_init,
+               f"partial table: {from_table} items from the table, {from_init} from the seeded init (by index)"
+               + (f"; wrong for {bad[:5]}" if bad else ""))
     print("half-life → ∞ equals no decay")
     a, b = table(folder, "id-nodecay", "counts.parquet"), table(folder, "id-longdecay", "counts.parquet")
     ea, eb = table(folder, "id-nodecay", "event_grads.parquet"), table(folder, "id-longdecay", "event_grads.parquet")
