@@ -74,8 +74,9 @@ def main(folder):
             by_item[i].append(v)
         for i, w in zip(events["item"], events["weight"]):
             by_rows[i].append(w)
-        err = max((abs(math.fsum(by_item[i]) - math.fsum(by_rows[i])) / max(math.fsum(by_rows[i]), 1e-300)
-                   if math.fsum(by_rows[i]) else abs(math.fsum(by_item[i]))) for i in by_rows)
+        # relative to Σ|w| (weights may be negative and cancel)
+        err = max((abs(math.fsum(by_item[i]) - math.fsum(by_rows[i])) / math.fsum(abs(w) for w in by_rows[i])
+                   if any(by_rows[i]) else abs(math.fsum(by_item[i]))) for i in by_rows)
         expect(err <= 1e-12 and set(by_item) == set(by_rows), f"{n}: max relative difference per item {err:.1e}")
     print("embedding sum: ∂E = weighted counts")
     for n in ("emb-notable-sum", "emb-sum-item", "edge-zeros-emb"):
