@@ -309,6 +309,15 @@ def main():
               [(f"u{n % 3}", f"i{n % 4}", "view", START + 3600 * n, 1 + n % 2) for n in range(16)]
               + [("u9", "rare", "view", START + 3600 * 40, 1)])
 
+    # physical lines for event_grads: CRLF ends, a blank line, a quoted id that spans two lines
+    with open(os.path.join(edge, "quoted.csv"), "wb") as f:
+        f.write(b"user_id,item_id,event,timestamp,weight\r\n"
+                b"u1,a,view,1732000000,1.5\r\n"
+                b"\r\n"
+                b"\"u2\nsecond line\",b,click,1732003600,2\r\n"
+                b"\"u,3\",a,view,1732007200,0.5\r\n"
+                b"u1,\"c\"\"q\",view,1732010800,3\r\n")
+
     def tiny(name):
         return {"paths": [f"edge/{name}.csv"], "columns": cols}
     origin_iso = "2024-11-19T07:06:40Z"  # = START
@@ -344,6 +353,9 @@ def main():
     cases.add("edge-ages-zero", "edge", tiny("sametime"),
               {"key": ["user"], "weight": dw, "decay": {"half_life": "2h"}, "smoothing": {"temperature": 3.0}},
               {"kind": "poisson_nll"}, {"parameters": ["decay", "temperature"], "per_event": True})
+    cases.add("edge-quoted-lines", "edge", tiny("quoted"),
+              {"key": ["user"], "weight": dw, "decay": {"half_life": "1h"}, "smoothing": {"temperature": 0.9}},
+              {"kind": "kl"}, {"parameters": ["decay", "temperature"], "per_event": True})
     cases.add("edge-end-oov-drop", "edge", tiny("late-oov"),
               {"key": ["item"], "weight": dw, "decay": {"half_life": "6h"}},
               {"kind": "multinomial_nll"}, {"parameters": ["decay"], "per_event": True},
