@@ -215,6 +215,14 @@ def main():
               {"key": ["item", "time"], "weight": {"events": {"view": -1, "click": 2, "cart": -0.5, "purchase": 4}},
                "time_bins": {"width": "3h", "origin": "2024-11-19T00:00:00Z", "kernel": "triangular", "bandwidth": 1.1}},
               {"kind": "sum"}, {"parameters": ["bandwidth"], "per_event": True})
+    cases.add("kl-zero-weights-decay-smooth", "modes", data,
+              {"key": ["user"], "weight": {"events": {"view": 0, "click": 1}}, "decay": {"half_life": "1d"},
+               "smoothing": {"temperature": 0.5}},
+              {"kind": "kl"}, {"parameters": ["decay", "temperature"], "per_event": True})
+    cases.add("kl-zero-weights-decay", "modes", data,
+              {"key": ["item"], "weight": {"events": {"view": 0, "click": 1, "cart": 2, "purchase": 5}},
+               "decay": {"half_life": "1d"}},
+              {"kind": "kl"}, {"parameters": ["decay"], "per_event": True})
     cases.add("kl-zero-weights", "modes", data,
               {"key": ["item"], "weight": {"events": {"view": 0, "click": 1, "cart": 2, "purchase": 5}}},
               {"kind": "kl", "target": "tables/item-logit.parquet"}, pe)

@@ -568,8 +568,10 @@ def compute(ev: Events, cfg: Config, params=None, base=None, table=None):
     res.gradients = {}
     for p in cfg.parameters:
         dv = res.d[p]
-        terms = res.grad.v * dv.v
-        mags = np.abs(res.grad.v) * dv.m + res.grad.m * np.abs(dv.v)
+        nz = dv.v != 0  # 0·(−∞) = 0: a kl key with rows of weight 0 has v and ∂v/∂θ both 0
+        with np.errstate(invalid="ignore"):
+            terms = np.where(nz, res.grad.v * np.where(nz, dv.v, 1.0), 0.0)
+            mags = np.where(nz, np.abs(res.grad.v) * dv.m + res.grad.m * np.abs(dv.v), 0.0)
         res.gradients[p] = V(float(np.sum(terms)), float(np.sum(mags)))
     # per-row gradients: ∂L/∂b_i
     gfull = np.zeros(len(value.v))
