@@ -125,7 +125,7 @@ def main():
     pq.write_table(pa.table({"item_id": [k[0] for k in bin_keys], "time_bin": pa.array([k[1] for k in bin_keys], pa.int64()),
                              "log_rate": rng.normal(0.0, 1.0, len(bin_keys))}),
                    os.path.join(tables, "bin-rate.parquet"), compression="zstd")
-    bag_users = [u for u in users if rng.random() < 0.6]
+    bag_users = [u for u in users if rng.random() < 0.6] + ["u-target-only"]
     bt = rng.normal(0, 20, (len(bag_users), DIM))
     pq.write_table(pa.table({"user_id": bag_users, **{f"e{c}": bt[:, c] for c in range(DIM)}}),
                    os.path.join(tables, "user-bag-target.parquet"), compression="zstd")

@@ -632,7 +632,11 @@ def embedding_part(ev, cfg, res, w, dw, fac, table):
         y = np.array([target.get(gvocab.ids[g], np.zeros(dim)) for g in groups]).reshape(ng, dim)
         G = bag - y
         G_m = bag_m + np.abs(y)
-        L = V(float(0.5 * np.sum(G * G)), float(np.sum(0.5 * G * G + np.abs(G) * bag_m)))
+        # groups only in the target have bag 0: they add ½‖y‖² (the loss is over both, like every loss)
+        present = {gvocab.ids[g] for g in groups}
+        extra = [np.asarray(v, dtype=float) for k, v in target.items() if k not in present]
+        extra_l = float(sum(0.5 * np.sum(v * v) for v in extra))
+        L = V(float(0.5 * np.sum(G * G)) + extra_l, float(np.sum(0.5 * G * G + np.abs(G) * bag_m)) + extra_l)
     else:
         raise ValueError(f"loss {cfg.loss} with embedding")
     res.loss = L
