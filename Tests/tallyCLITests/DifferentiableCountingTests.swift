@@ -126,8 +126,10 @@ private enum Diff {
     }()
 
     private static func makeFixture() throws -> Fixture {
-        let folder = FileManager.default.temporaryDirectory
-            .appendingPathComponent("tally-diff-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)")
+        // Inside .build, replaced on every run: the disk use stays bounded and the last run's
+        // files are there to look at when a check fails.
+        let folder = root.appendingPathComponent(".build/differentiable-cases")
+        try? FileManager.default.removeItem(at: folder)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let generated = try python("gen_cases.py", [folder.path])
         guard generated.status == 0 else {
