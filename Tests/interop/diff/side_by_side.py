@@ -8,7 +8,7 @@ matrices, softmax(one_hot/τ), an embedding lookup and a dense kernel matrix, wi
 jax.jacfwd for every gradient. Every number must agree to 1e-9 (relative). It prints the
 Markdown block that the documentation shows; --doc checks that DOC holds exactly that block
 (between the side-by-side markers), --write-doc puts it there.
-Needs JAX (`pip install -r Tests/interop/diff/requirements.txt`).
+Needs JAX (`pip install -r Tests/interop/requirements.txt`).
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ try:
     import jax.numpy as jnp
     from jax.scipy.special import gammaln
 except ImportError:  # pragma: no cover - the message is the point
-    sys.exit("side_by_side.py needs JAX: pip install -r Tests/interop/diff/requirements.txt")
+    sys.exit("side_by_side.py needs JAX: pip install -r Tests/interop/requirements.txt")
 
 jax.config.update("jax_enable_x64", True)
 
