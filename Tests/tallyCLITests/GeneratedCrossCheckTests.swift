@@ -1,0 +1,35 @@
+import Foundation
+import Testing
+
+/// Logs from `tools/gen_interactions.py` (and a file of awkward CSV), one generated pipeline per
+/// case: every key shape × the five losses × target tables as Parquet, CSV and .csv.zst ×
+/// vocabulary options. `crosscheck.py` writes each pipeline, runs tally and checks the outputs.
+@Suite struct GeneratedCrossCheckTests {
+    static let cases = [
+        "item-sum", "item-mse-parquet-target", "item-poisson-csv-target-min-count",
+        "item-multinomial-zst-target-max-size", "item-kl-parquet-target-first-seen-drop",
+        "item-events-where-tsv-no-header",
+        "user-sum-events", "user-multinomial-max-size-drop", "user-poisson-parquet-target-where",
+        "user-kl-first-seen",
+        "pair-sum", "pair-mse-csv-target", "pair-multinomial-parquet-target", "pair-kl-max-size-drop",
+        "pair-poisson-zst-target-where",
+        "messy-skip", "messy-quarantine-pairs", "quote-error-quarantine",
+        "vocab-extend-twice", "vocab-extend-then-frozen-pairs",
+    ]
+
+    @Test func everyCaseOfTheScriptIsATest() throws {
+        let listed = try EndToEnd.run(try EndToEnd.python(), [EndToEnd.crossCheck, "--list"])
+        try #require(listed.status == 0, "\(listed.transcript)")
+        #expect(listed.stdout.split(separator: "\n").map(String.init) == Self.cases)
+    }
+
+    @Test(arguments: cases)
+    func aGeneratedPipelineMatchesTheIndependentCheck(_ name: String) throws {
+        let work = try EndToEnd.temporaryFolder("crosscheck-\(name)")
+        defer { EndToEnd.cleanUp(work) }
+        let result = try EndToEnd.run(try EndToEnd.python(), [
+            EndToEnd.crossCheck, "--tally", TallyBinary.url.path, "--case", name, "--work", work.path,
+        ])
+        #expect(result.status == 0, "\(name):\n\(result.transcript)")
+    }
+}
