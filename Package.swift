@@ -16,19 +16,21 @@ let package = Package(
         // C libraries, through the system's packages.
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CCSV", providers: [.apt(["libcsv-dev"])]),
+        // The few Linux calls the Glibc module does not expose (renameat2).
+        .target(name: "CSystem"),
 
         // A standalone Parquet writer and reader; knows nothing of pipelines.
         .target(name: "Parquet", dependencies: ["CZstd"]),
 
         // The library: one folder per stage.
         .target(name: "Tally", dependencies: [
-            "Parquet", "CZstd", "CCSV",
+            "Parquet", "CZstd", "CCSV", "CSystem",
             .product(name: "Yams", package: "Yams"),
         ]),
 
         // The command line: parse, call the library, map errors to exit codes.
         .executableTarget(name: "tally", dependencies: [
-            "Tally",
+            "Tally", "Parquet",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

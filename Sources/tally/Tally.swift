@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import Tally
 
 /// `tally`: turns zstd-compressed CSV interaction logs into counts, losses and gradients.
 @main
@@ -6,7 +8,38 @@ struct TallyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tally",
         abstract: "Counts, losses and gradients from zstd-compressed CSV interaction logs, as Parquet.",
-        version: "0.1.0",
-        subcommands: []
+        discussion: """
+            Exit codes: 0 success, 64 usage, 65 bad input data, 66 no input file matched, \
+            73 cannot create output, 74 I/O error, 78 invalid pipeline file.
+            """,
+        version: tallyVersion,
+        subcommands: [RunCommand.self, ValidateCommand.self, InspectCommand.self]
     )
+}
+
+/// Runs `body`; a `TallyError` is printed to standard error and becomes its exit code.
+func reportingErrors(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as TallyError {
+        FileHandle.standardError.write(Data("\(error)\n".utf8))
+        throw ExitCode(error.kind.exitCode)
+    }
+}
+
+/// `--var NAME=VALUE` options, shared by every command that reads a pipeline.
+struct VariableOptions: ParsableArguments {
+    @Option(name: .customLong("var"), help: ArgumentHelp("Sets ${NAME} in the pipeline file.", valueName: "NAME=VALUE"))
+    var assignments: [String] = []
+
+    func variables() throws -> [String: String] {
+        var variables: [String: String] = [:]
+        for assignment in assignments {
+            guard let equals = assignment.firstIndex(of: "="), equals != assignment.startIndex else {
+                throw ValidationError("--var takes NAME=VALUE, got '\(assignment)'")
+            }
+            variables[String(assignment[..<equals])] = String(assignment[assignment.index(after: equals)...])
+        }
+        return variables
+    }
 }

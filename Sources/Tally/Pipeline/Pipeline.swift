@@ -73,7 +73,7 @@ extension Pipeline {
         case item, user, time, weight, event
     }
 
-    public enum TimeFormat: String, Sendable {
+    public enum TimeFormat: String, Sendable, CaseIterable {
         case unixSeconds = "unix_seconds"
         case unixMillis = "unix_millis"
         case iso8601
@@ -85,17 +85,17 @@ extension Pipeline {
     }
 
     public struct BadRows: Sendable {
-        public enum Policy: String, Sendable { case fail, skip, quarantine }
+        public enum Policy: String, Sendable, CaseIterable { case fail, skip, quarantine }
         public var policy: Policy
         /// More bad rows than this fails the run; nil = unlimited (the default for skip and
-        /// quarantine; `fail` stops at the first).
+        /// quarantine). Always 0 for `fail`, which stops at the first.
         public var max: Int?
     }
 
     public struct VocabularySettings: Sendable {
-        public enum Mode: String, Sendable { case extend, frozen }
-        public enum Order: String, Sendable { case frequency, firstSeen = "first_seen" }
-        public enum OOV: String, Sendable { case bucket, drop, fail }
+        public enum Mode: String, Sendable, CaseIterable { case extend, frozen }
+        public enum Order: String, Sendable, CaseIterable { case frequency, firstSeen = "first_seen" }
+        public enum OOV: String, Sendable, CaseIterable { case bucket, drop, fail }
         /// Absolute path of the persistent vocabulary file, if any.
         public var path: Located<String>?
         public var mode: Mode
@@ -108,7 +108,7 @@ extension Pipeline {
     }
 
     public struct Count: Sendable {
-        public enum KeyPart: String, Sendable { case user, item, time }
+        public enum KeyPart: String, Sendable, CaseIterable { case user, item, time }
         /// `[item]`, `[user]`, `[user, item]` or `[item, time]`.
         public var key: Located<[KeyPart]>
         public var weight: Weight
@@ -141,7 +141,7 @@ extension Pipeline {
     }
 
     public struct TimeBins: Sendable {
-        public enum Kernel: String, Sendable { case hard, triangular, epanechnikov, gaussian }
+        public enum Kernel: String, Sendable, CaseIterable { case hard, triangular, epanechnikov, gaussian }
         /// In seconds.
         public var width: Double
         /// Seconds since the Unix epoch.
@@ -167,7 +167,7 @@ extension Pipeline {
     }
 
     public struct Loss: Sendable {
-        public enum Kind: String, Sendable {
+        public enum Kind: String, Sendable, CaseIterable {
             case sum, mse
             case poissonNLL = "poisson_nll"
             case multinomialNLL = "multinomial_nll"
@@ -176,6 +176,8 @@ extension Pipeline {
         public var kind: Located<Kind>
         /// Absolute path of the target table (CSV, .csv.zst or Parquet), if any.
         public var target: Located<String>?
+        /// Default by kind: `logit` (multinomial_nll, kl), `log_rate` (poisson_nll), `target`
+        /// (mse), empty for sum, which has no target.
         public var targetColumn: String
     }
 
@@ -188,7 +190,7 @@ extension Pipeline {
     }
 
     public struct Output: Sendable {
-        public enum Compression: String, Sendable { case zstd, none }
+        public enum Compression: String, Sendable, CaseIterable { case zstd, none }
         /// Absolute path of the output folder.
         public var dir: Located<String>
         public var compression: Compression

@@ -1,0 +1,82 @@
+/// Variable-length values stored as one byte buffer plus offsets; value `i` is
+/// `bytes[offsets[i]..<offsets[i + 1]]`.
+///
+/// Invariant: `offsets` has `count + 1` entries, starts at 0, never decreases, and ends at
+/// `bytes.count`. The writer checks it and throws if it is broken.
+public struct ByteArrayColumn: Sendable, Hashable {
+    public var bytes: [UInt8]
+    public var offsets: [Int]
+
+    /// An empty column.
+    public init() {
+        bytes = []
+        offsets = [0]
+    }
+
+    /// A column holding the UTF-8 bytes of `strings`.
+    public init(_ strings: some Sequence<String>) {
+        self.init()
+        for string in strings { append(string) }
+    }
+
+    /// The number of values.
+    public var count: Int { offsets.count - 1 }
+
+    /// Value `i` (0-based) as a slice of `bytes`.
+    public subscript(i: Int) -> ArraySlice<UInt8> {
+        bytes[offsets[i]..<offsets[i + 1]]
+    }
+
+    /// Value `i` decoded as UTF-8 (invalid sequences replaced by U+FFFD).
+    public func string(at i: Int) -> String {
+        String(decoding: self[i], as: UTF8.self)
+    }
+
+    /// Appends one value.
+    public mutating func append<C: Collection>(_ value: C) where C.Element == UInt8 {
+        bytes.append(contentsOf: value)
+        offsets.append(bytes.count)
+    }
+
+    /// Appends the UTF-8 bytes of `string`.
+    public mutating func append(_ string: String) {
+        append(string.utf8)
+    }
+
+    /// Reserves room for `values` more values holding `bytes` more bytes in total.
+    public mutating func reserveCapacity(values: Int, bytes byteCount: Int) {
+        offsets.reserveCapacity(offsets.count + values)
+        bytes.reserveCapacity(bytes.count + byteCount)
+    }
+
+    /// Appends values `range` of `other`.
+    mutating func append(contentsOf other: ByteArrayColumn, range: Range<Int>) {
+        guard !range.isEmpty else { return }
+        let start = other.offsets[range.lowerBound]
+        let end = other.offsets[range.upperBound]
+        let shift = bytes.count - start
+        bytes.append(contentsOf: other.bytes[start..<end])
+        offsets.reserveCapacity(offsets.count + range.count)
+        for i in (range.lowerBound + 1)...range.upperBound {
+            offsets.append(other.offsets[i] + shift)
+        }
+    }
+
+    /// Removes all values, keeping the storage.
+    mutating func removeAll() {
+        bytes.removeAll(keepingCapacity: true)
+        offsets.removeAll(keepingCapacity: true)
+        offsets.append(0)
+    }
+
+    /// Whether the offsets invariant holds.
+    var isWellFormed: Bool {
+        guard offsets.first == 0, offsets.last == bytes.count else { return false }
+        var previous = 0
+        for offset in offsets {
+            if offset < previous { return false }
+            previous = offset
+        }
+        return true
+    }
+}

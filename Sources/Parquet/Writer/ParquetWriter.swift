@@ -1,0 +1,160 @@
+/// Writes one Parquet file: flat schema, PLAIN data pages (v1), UNCOMPRESSED or ZSTD.
+///
+/// Memory is bounded by one row group. Not thread-safe: one owner appends, then closes.
+public final class ParquetWriter {
+    private let columns: [ParquetColumn]
+    private let options: ParquetWriterOptions
+    private let output: FileOutput
+    private var chunkWriter: ColumnChunkWriter
+    private var buffers: [ColumnBuffer]
+    private var bufferedRows = 0
+    private var rowGroups: [ParquetRowGroup] = []
+    private var totalRows = 0
+    private enum State { case open, closed, failed }
+    private var state = State.open
+
+    /// Creates or truncates `path` and writes the leading magic; the caller handles temp names and renames.
+    public init(path: String, columns: [ParquetColumn], options: ParquetWriterOptions = .init()) throws {
+        guard !columns.isEmpty else { throw ParquetError("\(path): a Parquet file needs at least one column") }
+        var names = Set<String>()
+        for column in columns {
+            guard !column.name.isEmpty else { throw ParquetError("\(path): a column has an empty name") }
+            guard names.insert(column.name).inserted else { throw ParquetError("\(path): column '\(column.name)' appears twice") }
+        }
+        guard options.rowGroupRows >= 1 else { throw ParquetError("rowGroupRows must be at least 1, not \(options.rowGroupRows)") }
+        guard options.pageBytes >= 1 else { throw ParquetError("pageBytes must be at least 1, not \(options.pageBytes)") }
+        var compressor: ZstdCompressor?
+        if case .zstd(let level) = options.compression {
+            guard (-131072...22).contains(level) else { throw ParquetError("zstd level \(level) is out of range") }
+            compressor = try ZstdCompressor()
+        }
+        self.columns = columns
+        self.options = options
+        self.chunkWriter = ColumnChunkWriter(compression: options.compression, pageBytes: options.pageBytes, compressor: compressor)
+        self.buffers = columns.map(ColumnBuffer.init)
+        self.output = try FileOutput(path: path)
+        try guarded { try output.write(Array("PAR1".utf8)) }
+    }
+
+    /// Appends rows: one `ColumnBatch` per column, in schema order, all with the same row count
+    /// (0 allowed). Row groups are cut every `rowGroupRows` rows.
+    ///
+    /// Throws `ParquetError`, writing nothing, if the batch does not match the schema: column
+    /// count, value type, row count, validity length, or a null in a non-nullable column.
+    public func append(_ batch: [ColumnBatch]) throws {
+        try checkOpen()
+        let rows = try validate(batch)
+        var start = 0
+        while start < rows {
+            let take = min(rows - start, options.rowGroupRows - bufferedRows)
+            for index in buffers.indices { buffers[index].append(batch[index], rows: start..<start + take) }
+            bufferedRows += take
+            start += take
+            if bufferedRows == options.rowGroupRows { try guarded { try flushRowGroup() } }
+        }
+    }
+
+    /// Flushes the last row group, writes the footer, fsyncs and closes. A file with no rows
+    /// has no row groups.
+    @discardableResult
+    public func close() throws -> ParquetFileInfo {
+        try checkOpen()
+        return try guarded {
+            try flushRowGroup()
+            let metadata = ParquetFileMetadata(
+                version: 1,
+                schema: [ParquetSchemaElement(name: "schema", numChildren: Int32(columns.count))]
+                    + columns.map { $0.type.schemaElement(name: $0.name, nullable: $0.nullable) },
+                numRows: Int64(totalRows),
+                rowGroups: rowGroups,
+                keyValueMetadata: options.keyValueMetadata,
+                createdBy: options.createdBy,
+                columnOrders: Array(repeating: .typeDefined, count: columns.count))
+            let footer = CompactWriter.serialize(metadata)
+            try output.write(footer)
+            try output.write(ChunkStatistics.plain(UInt32(footer.count).littleEndian) + Array("PAR1".utf8))
+            try output.syncAndClose()
+            state = .closed
+            return ParquetFileInfo(rows: totalRows, rowGroups: rowGroups.count, bytes: output.offset, metadata: metadata)
+        }
+    }
+
+    private func checkOpen() throws {
+        switch state {
+        case .open: return
+        case .closed: throw ParquetError("\(output.path): the writer is already closed")
+        case .failed: throw ParquetError("\(output.path): the writer failed earlier and cannot continue")
+        }
+    }
+
+    /// Runs `body`, marking the writer failed if it throws.
+    private func guarded<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch {
+            state = .failed
+            throw error
+        }
+    }
+
+    /// Checks `batch` against the schema and returns its row count.
+    private func validate(_ batch: [ColumnBatch]) throws -> Int {
+        guard batch.count == columns.count else {
+            throw ParquetError("\(output.path): batch has \(batch.count) columns, schema has \(columns.count)")
+        }
+        let rows = batch[0].count
+        for (column, values) in zip(columns, batch) {
+            let prefix = "\(output.path): column '\(column.name)'"
+            guard values.values.fits(column.type) else {
+                throw ParquetError("\(prefix) is \(column.type), batch holds \(values.values.kindName)")
+            }
+            guard values.count == rows else {
+                throw ParquetError("\(prefix) has \(values.count) rows, column '\(columns[0].name)' has \(rows)")
+            }
+            if let validity = values.validity {
+                guard validity.count == rows else {
+                    throw ParquetError("\(prefix) has \(validity.count) validity flags for \(rows) rows")
+                }
+                if !column.nullable, let row = validity.firstIndex(of: false) {
+                    throw ParquetError("\(prefix) is not nullable but row \(row) of the batch is null")
+                }
+            }
+            if case .byteArray(let column) = values.values, !column.isWellFormed {
+                throw ParquetError("\(prefix) has malformed byte array offsets")
+            }
+        }
+        return rows
+    }
+
+    /// Writes the buffered rows as one row group; does nothing when there are none.
+    private func flushRowGroup() throws {
+        guard bufferedRows > 0 else { return }
+        let start = output.offset
+        var chunks: [ParquetColumnChunk] = []
+        for index in buffers.indices {
+            chunks.append(try chunkWriter.write(buffers[index], to: output))
+            buffers[index].removeAll()
+        }
+        let metadata = chunks.compactMap(\.metaData)
+        rowGroups.append(ParquetRowGroup(
+            columns: chunks,
+            totalByteSize: metadata.reduce(0) { $0 + $1.totalUncompressedSize },
+            numRows: Int64(bufferedRows),
+            fileOffset: Int64(start),
+            totalCompressedSize: metadata.reduce(0) { $0 + $1.totalCompressedSize },
+            ordinal: Int16(exactly: rowGroups.count)))
+        totalRows += bufferedRows
+        bufferedRows = 0
+    }
+}
+
+extension ColumnValues {
+    var kindName: String {
+        switch self {
+        case .int32: "int32 values"
+        case .int64: "int64 values"
+        case .double: "double values"
+        case .byteArray: "byte arrays"
+        }
+    }
+}

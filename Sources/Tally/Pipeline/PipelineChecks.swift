@@ -1,0 +1,194 @@
+/// The rules between fields (DESIGN §2, §3): each broken rule is a located error, never a silent
+/// choice. A rule whose inputs were already reported as bad stays quiet.
+///
+/// Also fills in the vocabulary of every tokenized role that the file does not list.
+struct PipelineChecks {
+    let reader: ConfigReader
+    /// `input.header`, nil when it was bad.
+    let header: Bool?
+
+    func check(_ pipeline: inout Pipeline) {
+        checkRoles(pipeline)
+        checkCount(pipeline)
+        checkLoss(pipeline)
+        checkGradients(pipeline)
+        checkOptions(pipeline)
+        addDefaultVocabularies(&pipeline)
+    }
+
+    /// Whether `role` has a column, or its column was reported bad (so no second error).
+    private func hasColumn(_ role: Pipeline.ColumnRole, _ pipeline: Pipeline) -> Bool {
+        pipeline.input.columns[role] != nil || reader.hasFailed("input.columns.\(role.rawValue)")
+            || reader.hasFailed("input")
+    }
+
+    /// Whether `count.key` was read (or defaulted) without a problem.
+    private var keyKnown: Bool {
+        !reader.hasFailed("count.key")
+    }
+
+    private func describe(_ key: [Pipeline.Count.KeyPart]) -> String {
+        "[\(key.map(\.rawValue).joined(separator: ", "))]"
+    }
+
+    private func at(_ keyPath: String) -> InputLocation? {
+        reader.keyLocation(keyPath)
+    }
+
+    /// Every role that the key, the weights or the time handling use has a column.
+    private func checkRoles(_ pipeline: Pipeline) {
+        let count = pipeline.count
+        if keyKnown {
+            for part in count.key.value {
+                let role: Pipeline.ColumnRole = switch part {
+                case .user: .user
+                case .item: .item
+                case .time: .time
+                }
+                if !hasColumn(role, pipeline) {
+                    reader.report("count.key \(describe(count.key.value)) uses \(part.rawValue), "
+                                  + "but input.columns has no \(role.rawValue) column", at: count.key.location)
+                }
+            }
+        }
+        if count.decay != nil && !hasColumn(.time, pipeline) {
+            reader.report("count.decay needs input.columns.time (the age of each row)", at: at("count.decay"))
+        }
+        if count.timeBins != nil && !hasColumn(.time, pipeline) && !count.key.value.contains(.time) {
+            reader.report("count.time_bins needs input.columns.time", at: at("count.time_bins"))
+        }
+        if case .events = count.weight, !hasColumn(.event, pipeline) {
+            reader.report("count.weight.events needs input.columns.event", at: at("count.weight.events"))
+        }
+        if let embedding = count.embedding, !reader.hasFailed("count.embedding.group") {
+            let role: Pipeline.ColumnRole = embedding.group == .user ? .user : .item
+            if !hasColumn(role, pipeline) {
+                reader.report("count.embedding groups by \(embedding.group.rawValue), "
+                              + "but input.columns has no \(role.rawValue) column",
+                              at: at("count.embedding.group") ?? embedding.location)
+            }
+        }
+        for (role, settings) in pipeline.vocabulary.sorted(by: { $0.key < $1.key }) {
+            let column: Pipeline.ColumnRole = role == .user ? .user : .item
+            if !hasColumn(column, pipeline) {
+                reader.report("vocabulary.\(role.rawValue) needs input.columns.\(role.rawValue)", at: settings.location)
+            }
+        }
+        if at("input.time_format") != nil && !hasColumn(.time, pipeline) {
+            reader.report("input.time_format is given, but input.columns has no time column",
+                          at: at("input.time_format"))
+        }
+    }
+
+    /// Key, time bins, smoothing and embedding fit together.
+    private func checkCount(_ pipeline: Pipeline) {
+        let count = pipeline.count
+        let key = count.key.value
+        let known = keyKnown
+        if known && key.contains(.time) && count.timeBins == nil && !reader.hasFailed("count.time_bins") {
+            reader.report("count.key \(describe(key)) needs count.time_bins", at: count.key.location ?? at("count"))
+        }
+        if known && !key.contains(.time) && count.timeBins != nil {
+            reader.report("count.time_bins applies only to the key [item, time], not \(describe(key))",
+                          at: at("count.time_bins"))
+        }
+        if let smoothing = count.smoothing {
+            if known && key.count != 1 {
+                reader.report("count.smoothing applies only to the keys [item] and [user], not \(describe(key))",
+                              at: smoothing.location)
+            }
+            if count.embedding != nil {
+                reader.report("count.smoothing cannot be combined with count.embedding "
+                              + "(bags sum the rows' own weights)", at: smoothing.location)
+            }
+        }
+        if let embedding = count.embedding, known, key != [.item], key != [.user, .item] {
+            reader.report("count.embedding needs the key [item] or [user, item] (bags sum item embeddings), "
+                          + "not \(describe(key))", at: embedding.location)
+        }
+    }
+
+    private func checkLoss(_ pipeline: Pipeline) {
+        let loss = pipeline.loss
+        guard !reader.hasFailed("loss.kind") && !reader.hasFailed("loss") else { return }
+        let kind = loss.kind.value
+        if pipeline.count.embedding != nil && kind != .sum && kind != .mse {
+            reader.report("loss.kind \(kind.rawValue) cannot be used with count.embedding (expected sum or mse)",
+                          at: loss.kind.location)
+        }
+        if kind == .sum {
+            if loss.target != nil {
+                reader.report("loss.target is not allowed with kind sum, which has no target", at: at("loss.target"))
+            }
+            if at("loss.target_column") != nil {
+                reader.report("loss.target_column is not allowed with kind sum, which has no target",
+                              at: at("loss.target_column"))
+            }
+        } else if at("loss.target_column") != nil {
+            if pipeline.count.embedding != nil {
+                reader.report("loss.target_column does not apply with count.embedding "
+                              + "(the target's columns are e0..e{dim-1})", at: at("loss.target_column"))
+            } else if loss.target == nil && !reader.hasFailed("loss.target") {
+                reader.report("loss.target_column is given without loss.target", at: at("loss.target_column"))
+            }
+        }
+    }
+
+    /// Only parameters that exist can be differentiated.
+    private func checkGradients(_ pipeline: Pipeline) {
+        let count = pipeline.count
+        for (index, parameter) in pipeline.gradients.parameters.enumerated() {
+            let problem: String? = switch parameter {
+            case .decay:
+                count.decay == nil ? "'decay' needs count.decay" : nil
+            case .temperature:
+                count.smoothing == nil ? "'temperature' needs count.smoothing" : nil
+            case .bandwidth:
+                if count.timeBins == nil {
+                    "'bandwidth' needs count.time_bins"
+                } else if count.timeBins?.kernel == .hard && !reader.hasFailed("count.time_bins.kernel") {
+                    "'bandwidth' needs a time_bins kernel other than hard, which has no bandwidth"
+                } else {
+                    nil
+                }
+            }
+            guard let problem else { continue }
+            reader.report("gradients.parameters: \(problem)", at: parameterLocation(parameter, index: index))
+        }
+        if pipeline.gradients.embeddingTable && count.embedding == nil {
+            reader.report("gradients.embedding_table needs count.embedding", at: at("gradients.embedding_table"))
+        }
+    }
+
+    private func parameterLocation(_ parameter: Pipeline.Gradients.Parameter, index: Int) -> InputLocation? {
+        reader.listElementLocations["gradients.parameters"]?.first { $0.text == parameter.rawValue }?.location
+            ?? at("gradients.parameters")
+    }
+
+    /// Options that only mean something together with another.
+    private func checkOptions(_ pipeline: Pipeline) {
+        if pipeline.output.compression == .none, let location = at("output.zstd_level") {
+            reader.report("output.zstd_level applies only with compression zstd", at: location)
+        }
+    }
+
+    /// Roles that the key or the embedding tokenize get default vocabulary settings when the
+    /// file does not list them.
+    private func addDefaultVocabularies(_ pipeline: inout Pipeline) {
+        var roles: Set<Role> = []
+        for part in pipeline.count.key.value {
+            switch part {
+            case .user: roles.insert(.user)
+            case .item: roles.insert(.item)
+            case .time: break
+            }
+        }
+        if let embedding = pipeline.count.embedding {
+            roles.insert(embedding.group)
+            roles.insert(.item)
+        }
+        for role in roles where pipeline.vocabulary[role] == nil {
+            pipeline.vocabulary[role] = .defaults
+        }
+    }
+}

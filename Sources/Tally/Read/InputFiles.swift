@@ -1,0 +1,118 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One input file, found by expanding the pipeline's glob patterns.
+///
+/// A value: safe to share between threads.
+public struct InputFile: Sendable, Hashable {
+    /// Absolute, lexically normalised path; what is opened.
+    public var path: String
+    /// The path as messages show it: relative to the current directory when the file is below
+    /// it, else absolute.
+    public var displayPath: String
+    /// The path relative to the base folder given to `InputFiles.expand` (the pipeline folder),
+    /// with `..` where needed; used in output files so that they do not depend on the current
+    /// directory.
+    public var relativePath: String
+    /// Size of the file on disk (compressed size for zstd), in bytes.
+    public var size: Int64
+    /// Whether the file starts with a zstd frame or a skippable frame (decided by its first four
+    /// bytes, never by its name). An empty file is a plain, empty CSV file.
+    public var isZstd: Bool
+
+    public init(path: String, displayPath: String, relativePath: String, size: Int64, isZstd: Bool) {
+        self.path = path
+        self.displayPath = displayPath
+        self.relativePath = relativePath
+        self.size = size
+        self.isZstd = isZstd
+    }
+
+    /// Builds the entry for the regular file at `path`, reading its first bytes.
+    ///
+    /// Relative paths are taken relative to `base`. Throws `.io` when the file cannot be read.
+    public init(path: String, base: String, currentDirectory: String = InputFiles.currentDirectory()) throws {
+        let absolute = PathText.normalize(path.hasPrefix("/") ? path : base + "/" + path)
+        let display = PathText.display(absolute, currentDirectory: currentDirectory)
+        var info = stat()
+        guard stat(absolute, &info) == 0 else {
+            throw TallyError(.io, stage: .read, at: InputLocation(path: display),
+                             "cannot read: \(PathText.errnoText())")
+        }
+        self.init(path: absolute, displayPath: display,
+                  relativePath: PathText.relative(absolute, to: PathText.normalize(base)),
+                  size: Int64(info.st_size),
+                  isZstd: try ZstdMagic.fileStartsWithFrame(absolute, displayPath: display))
+    }
+}
+
+/// Expands the input glob patterns into the sorted list of input files.
+public enum InputFiles {
+    /// Expands `patterns` with glob(3) and returns their union, deduplicated and sorted by path
+    /// bytes.
+    ///
+    /// - Parameters:
+    ///   - patterns: glob patterns; relative ones are taken relative to `base`.
+    ///   - base: absolute folder that `relativePath` is relative to (the pipeline folder).
+    ///   - currentDirectory: absolute folder that `displayPath` is relative to.
+    /// - Only regular files (after following symbolic links) are kept; a pattern that matches
+    ///   nothing is fine as long as some pattern matches a file.
+    /// - Throws: `.noInput` naming the patterns when no file matches; `.io` when a matched file
+    ///   cannot be read.
+    public static func expand(_ patterns: [String], base: String,
+                              currentDirectory: String = currentDirectory()) throws -> [InputFile] {
+        var seen = Set<String>()
+        var paths: [String] = []
+        for pattern in patterns {
+            let absolute = pattern.hasPrefix("/") ? pattern : base + "/" + pattern
+            for match in try glob(absolute) {
+                let path = PathText.normalize(match)
+                if isRegularFile(path), seen.insert(path).inserted { paths.append(path) }
+            }
+        }
+        guard !paths.isEmpty else {
+            let list = patterns.map { "'\($0)'" }.joined(separator: ", ")
+            throw TallyError(.noInput, stage: .read, "no input file matched \(list)")
+        }
+        paths.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        return try paths.map { try InputFile(path: $0, base: base, currentDirectory: currentDirectory) }
+    }
+
+    /// The process's current directory (absolute), or `/` when it cannot be determined.
+    /// `path` as messages show it: relative to the current directory when below it.
+    public static func display(_ path: String) -> String {
+        let directory = currentDirectory()
+        return PathText.display(PathText.resolve(path, against: directory), currentDirectory: directory)
+    }
+
+    public static func currentDirectory() -> String {
+        guard let text = getcwd(nil, 0) else { return "/" }
+        defer { free(text) }
+        return String(cString: text)
+    }
+
+    private static func glob(_ pattern: String) throws -> [String] {
+        var result = glob_t()
+        defer { globfree(&result) }
+        let status = Glibc.glob(pattern, 0, nil, &result)
+        switch status {
+        case 0: break
+        case GLOB_NOMATCH: return []
+        case GLOB_NOSPACE: throw TallyError(.io, stage: .read, "out of memory expanding '\(pattern)'")
+        default: throw TallyError(.io, stage: .read, "cannot expand '\(pattern)'")
+        }
+        return (0..<Int(result.gl_pathc)).compactMap { index in
+            result.gl_pathv[index].map { String(cString: $0) }
+        }
+    }
+
+    private static func isRegularFile(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+    }
+}
+
+/// Lexical path arithmetic on absolute paths: no file-system access, symbolic links untouched.

@@ -1,0 +1,135 @@
+/// Reads one input file sequentially: decompression, framing and the header.
+///
+/// Drive it on one thread (the reader thread): `header()` once if you need the column names,
+/// then `next()` until it returns nil; send the batches to workers, each of which parses them
+/// with its own `CSVFieldParser`. Every file yields at least one batch, in order, and the last
+/// has `isLastInFile`. With `header: true` the header record is not in any batch. Memory is
+/// bounded by `readSize + chunkSize` plus about two batches. Not thread-safe.
+public final class RecordReader {
+    /// How to read the files.
+    public struct Options: Sendable {
+        /// The field delimiter, one byte; neither `"`, CR nor LF.
+        public var delimiter: UInt8
+        /// Whether the first record of each file names the columns.
+        public var header: Bool
+        /// Minimum record bytes per batch, except for a file's last batch (≥ 1).
+        public var targetBatchBytes: Int
+        /// Bytes read from the file at a time (≥ 1).
+        public var readSize: Int
+        /// Largest decompressed chunk handed to the framer (≥ 1).
+        public var chunkSize: Int
+
+        public init(delimiter: UInt8 = 0x2C, header: Bool = true, targetBatchBytes: Int = 1 << 20,
+                    readSize: Int = 1 << 20, chunkSize: Int = 1 << 20) {
+            self.delimiter = delimiter
+            self.header = header
+            self.targetBatchBytes = targetBatchBytes
+            self.readSize = readSize
+            self.chunkSize = chunkSize
+        }
+
+        /// The delimiter and header setting of a pipeline's input, with default sizes.
+        public init(_ input: Pipeline.Input) {
+            self.init(delimiter: input.delimiter, header: input.header)
+        }
+    }
+
+    /// The file being read.
+    public let file: InputFile
+    /// Its 0-based position in the input list, stamped on each batch.
+    public let fileIndex: Int
+    public let options: Options
+
+    private let source: DecompressedBytes
+    private let framer: RecordFramer
+    private var ended = false
+    private var failure: (any Error)?
+    private var parsedHeader: Header??
+
+    /// Opens `file`. Throws `.io` when it cannot be opened, `.config` when the delimiter is `"`,
+    /// CR or LF, `.usage` when a size is below 1.
+    public init(file: InputFile, fileIndex: Int, options: Options = Options()) throws {
+        guard ![0x22, 0x0A, 0x0D].contains(options.delimiter) else {
+            throw TallyError(.config, stage: .read, "the delimiter cannot be a quote, CR or LF")
+        }
+        guard min(options.targetBatchBytes, options.readSize, options.chunkSize) >= 1 else {
+            throw TallyError(.usage, stage: .read, "batch, read and chunk sizes must be at least 1 byte")
+        }
+        self.file = file
+        self.fileIndex = fileIndex
+        self.options = options
+        source = try DecompressedBytes(file, readSize: options.readSize, chunkSize: options.chunkSize)
+        framer = RecordFramer(fileIndex: fileIndex, targetBytes: options.targetBatchBytes,
+                              delimiter: options.delimiter, holdsHeader: options.header)
+    }
+
+    /// Compressed (on-disk) bytes read so far.
+    public var bytesRead: Int64 { source.bytesRead }
+    /// Records put into batches so far (the header excluded).
+    public var recordCount: Int { framer.recordCount }
+    /// Physical lines read so far; after the last batch, the file's number of lines.
+    public var lineCount: Int { framer.lineCount }
+
+    /// The file's header: nil with `header: false`, or when the file has no record at all
+    /// (empty, or only a byte-order mark and blank lines). Reads as far as the first record.
+    ///
+    /// Throws `.badInput` at the header's location when it is not valid CSV, and what `next()`
+    /// throws.
+    public func header() throws -> Header? {
+        if let parsedHeader { return parsedHeader }
+        guard options.header else { parsedHeader = .some(nil); return nil }
+        while framer.header == nil && !ended { try pump() }
+        guard let record = framer.header else { parsedHeader = .some(nil); return nil }
+        let parser = CSVFieldParser(delimiter: options.delimiter)
+        let result = try record.bytes.withUnsafeBytes { try parser.fields(of: $0) }
+        switch result {
+        case .success(let fields):
+            let header = Header(names: fields.map { String(decoding: $0, as: UTF8.self) }, line: record.line)
+            parsedHeader = header
+            return header
+        case .failure(let problem):
+            throw TallyError(.badInput, stage: .read,
+                             at: InputLocation(path: file.displayPath, line: record.line,
+                                               column: problem.column, byteOffset: record.byteOffset),
+                             "bad header: \(problem.reason)")
+        }
+    }
+
+    /// The 0-based field positions of `columns` in this file (see `ColumnPositions.resolve`), or
+    /// nil when the file has no header because it has no record (then it has no rows either).
+    public func columnPositions(_ columns: [Pipeline.ColumnRef]) throws -> [Int]? {
+        let header = try header()
+        if options.header && header == nil { return nil }
+        return try ColumnPositions.resolve(columns, header: header, path: file.displayPath)
+    }
+
+    /// The next batch of records, or nil after the last one.
+    ///
+    /// Throws `.badInput` (exit 65) for a truncated or corrupt zstd file or trailing bytes after
+    /// its last frame, naming the file and the compressed byte offset; `.io` (74) when reading
+    /// fails. After an error every call throws it again.
+    public func next() throws -> RecordBatch? {
+        if options.header && parsedHeader == nil { _ = try header() }
+        // Keep one batch in hand until the next exists or the file ends, to know the last one.
+        while framer.readyCount < 2 && !ended { try pump() }
+        return framer.takeBatch()
+    }
+
+    private func pump() throws {
+        if let failure { throw failure }
+        do {
+            if let chunk = try source.next() {
+                framer.feed(chunk)
+            } else {
+                framer.finish()
+                ended = true
+            }
+        } catch {
+            failure = error
+            throw error
+        }
+    }
+}
+
+@available(*, unavailable, message: "a RecordReader belongs to one thread")
+extension RecordReader: Sendable {}

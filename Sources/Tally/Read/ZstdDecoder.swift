@@ -1,0 +1,164 @@
+internal import CZstd
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Why a zstd stream could not be decoded, with the compressed byte offset where it happened.
+struct ZstdError: Error, Equatable {
+    enum Kind: Equatable {
+        /// The input ended inside a frame.
+        case truncated
+        /// libzstd reported an error; the text is `ZSTD_getErrorName`.
+        case corrupt(String)
+        /// Bytes where a frame should start are not a zstd or skippable frame.
+        case notAFrame
+    }
+
+    var kind: Kind
+    /// 0-based offset in the compressed file: where the input ended (`truncated`), or where the
+    /// frame concerned starts (`corrupt`, `notAFrame`).
+    var offset: Int64
+
+    /// Translates a libzstd error code; the corresponding C function is `ZSTD_getErrorName`.
+    init(code: Int, frameStart: Int64) {
+        kind = .corrupt(String(cString: ZSTD_getErrorName(code)))
+        offset = frameStart
+    }
+
+    init(_ kind: Kind, at offset: Int64) {
+        self.kind = kind
+        self.offset = offset
+    }
+
+    /// The error as the read stage reports it: `.badInput`, the file, the offset in the message.
+    func tallyError(displayPath: String) -> TallyError {
+        let message = switch kind {
+        case .truncated: "truncated zstd frame at byte \(offset)"
+        case .corrupt(let name): "corrupt zstd frame at byte \(offset): \(name)"
+        case .notAFrame where offset == 0: "not a zstd frame at byte 0"
+        case .notAFrame: "unexpected data after the last zstd frame at byte \(offset)"
+        }
+        return TallyError(.badInput, stage: .read, at: InputLocation(path: displayPath), message)
+    }
+}
+
+/// The four-byte magic numbers that start zstd frames.
+enum ZstdMagic {
+    /// Whether the 4 bytes (little-endian) start a zstd frame or a skippable frame.
+    static func isFrameStart(_ value: UInt32) -> Bool {
+        value == UInt32(ZSTD_MAGICNUMBER)
+            || value & UInt32(ZSTD_MAGIC_SKIPPABLE_MASK) == UInt32(ZSTD_MAGIC_SKIPPABLE_START)
+    }
+
+    /// Whether `bytes` (1 to 3 of them) could be the start of a frame magic number.
+    static func isPrefixOfFrameStart(_ bytes: [UInt8]) -> Bool {
+        let zstd: [UInt8] = [0x28, 0xB5, 0x2F, 0xFD]
+        let skippable: [UInt8] = [0x50, 0x2A, 0x4D, 0x18]
+        return zip(bytes, zstd).allSatisfy { $0 == $1 }
+            || zip(bytes.indices, bytes).allSatisfy { index, byte in
+                index == 0 ? byte & 0xF0 == 0x50 : byte == skippable[index]
+            }
+    }
+
+    /// Whether the file at `path` starts with a frame magic number; false for files shorter
+    /// than 4 bytes. Throws `.io` when it cannot be read.
+    static func fileStartsWithFrame(_ path: String, displayPath: String) throws -> Bool {
+        let file = try FileBytes(path: path, displayPath: displayPath)
+        var head = [UInt8](repeating: 0, count: 4)
+        var count = 0
+        while count < 4 {
+            let read = try head.withUnsafeMutableBytes { try file.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[count...])) }
+            if read == 0 { break }
+            count += read
+        }
+        guard count == 4 else { return false }
+        return isFrameStart(UInt32(head[0]) | UInt32(head[1]) << 8 | UInt32(head[2]) << 16 | UInt32(head[3]) << 24)
+    }
+}
+
+/// A streaming zstd decoder over one `ZSTD_DCtx`: multi-frame input, skippable frames, with
+/// truncation, corruption and trailing bytes detected.
+///
+/// Feed the compressed bytes in order, any chunk size; call `finish()` at the end of the input.
+/// Not thread-safe: one decoder per stream. The corresponding C function is
+/// `ZSTD_decompressStream`.
+final class ZstdDecoder {
+    private let context: OpaquePointer
+    /// Compressed bytes consumed so far.
+    private(set) var consumed: Int64 = 0
+    /// Offset of the frame being decoded (or about to start).
+    private var frameStart: Int64 = 0
+    /// The first bytes of the frame at `frameStart`, until four have been seen and checked.
+    private var magic: [UInt8] = []
+    /// The last value `ZSTD_decompressStream` returned: 0 at a frame's clean end.
+    private var lastResult = 0
+    /// Whether any input has been seen since the last frame ended.
+    private var inFrame = false
+
+    init() {
+        guard let context = ZSTD_createDCtx() else { fatalError("ZSTD_createDCtx failed: out of memory") }
+        self.context = context
+    }
+
+    deinit { ZSTD_freeDCtx(context) }
+
+    /// Decodes from `input[position...]` into `output`, advancing `position`; returns the number
+    /// of bytes written to `output` (0 means: all of `input` is consumed and nothing is pending).
+    ///
+    /// Call again with the same input while it returns a full `output` or has input left.
+    func decompress(_ input: UnsafeRawBufferPointer, position: inout Int,
+                    into output: UnsafeMutableRawBufferPointer) throws(ZstdError) -> Int {
+        var produced = 0
+        while produced == 0 {
+            if position == input.count && !(inFrame && lastResult != 0) { return 0 }
+            if !inFrame || magic.count < 4 { try checkMagic(input, from: position) }
+            var source = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: position)
+            var sink = ZSTD_outBuffer(dst: output.baseAddress, size: output.count, pos: 0)
+            let result = ZSTD_decompressStream(context, &sink, &source)
+            if ZSTD_isError(result) != 0 {
+                // zstd may reject a bad magic number before four bytes of it are in.
+                if magic.count < 4 && !ZstdMagic.isPrefixOfFrameStart(magic) {
+                    throw ZstdError(.notAFrame, at: frameStart)
+                }
+                throw ZstdError(code: result, frameStart: frameStart)
+            }
+            consumed += Int64(source.pos - position)
+            let progressed = source.pos != position
+            position = source.pos
+            produced = sink.pos
+            lastResult = result
+            if result == 0 {
+                inFrame = false
+                frameStart = consumed
+                magic.removeAll(keepingCapacity: true)
+            } else if progressed {
+                inFrame = true
+            }
+            // Without progress zstd is waiting for input (it errors itself when stuck otherwise).
+            if !progressed && produced == 0 && position == input.count { return 0 }
+        }
+        return produced
+    }
+
+    /// Checks that the input ended at a frame boundary.
+    func finish() throws(ZstdError) {
+        guard inFrame else { return }
+        if frameStart > 0 && magic.count < 4 && !ZstdMagic.isPrefixOfFrameStart(magic) {
+            throw ZstdError(.notAFrame, at: frameStart)
+        }
+        throw ZstdError(.truncated, at: consumed)
+    }
+
+    /// Records the next frame's first bytes from `input[position...]` and rejects them when four
+    /// are known and they are no frame magic number.
+    private func checkMagic(_ input: UnsafeRawBufferPointer, from position: Int) throws(ZstdError) {
+        guard consumed == frameStart + Int64(magic.count) else { return }
+        let wanted = 4 - magic.count
+        let available = min(wanted, input.count - position)
+        if available > 0 { magic.append(contentsOf: input[position..<position + available]) }
+        if magic.count == 4 {
+            let value = UInt32(magic[0]) | UInt32(magic[1]) << 8 | UInt32(magic[2]) << 16 | UInt32(magic[3]) << 24
+            if !ZstdMagic.isFrameStart(value) { throw ZstdError(.notAFrame, at: frameStart) }
+        }
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+
+/// A loss on the value vector v and its gradients (DESIGN §3).
+///
+/// Every loss sums over the union of the observed keys and the target's keys; a key that was
+/// not observed has v = 0, a key absent from the target has target 0.
+struct LossEvaluation {
+    /// L.
+    var loss: Double
+    /// ∂L/∂v_k for each observed key, in the order given.
+    var valueGradient: [Double]
+    /// ∂L/∂θ_k for each observed key then each target-only key; nil when the loss has none.
+    var targetGradient: [Double]?
+}
+
+extension Pipeline.Loss.Kind {
+    /// Whether the loss has a gradient with respect to its target (`target_grad.parquet`).
+    var hasTargetGradient: Bool {
+        switch self {
+        case .sum, .mse: false
+        case .poissonNLL, .multinomialNLL, .kl: true
+        }
+    }
+
+    /// Evaluates the loss.
+    ///
+    /// - Parameters:
+    ///   - values: v_k of the observed keys.
+    ///   - counts: the rows of each observed key (only `kl` looks at them: a key with rows but
+    ///     v_k = 0 has gradient −∞).
+    ///   - targets: the target (logit, log-rate or value) of each observed key, 0 when absent.
+    ///   - targetOnly: the targets of keys in the target table that were not observed.
+    func evaluate(values: [Double], counts: [Int64], targets: [Double], targetOnly: [Double]) throws -> LossEvaluation {
+        let allTargets = targets + targetOnly
+        let allValues = values + [Double](repeating: 0, count: targetOnly.count)
+        switch self {
+        case .sum:
+            return LossEvaluation(loss: orderedSum(values), valueGradient: .init(repeating: 1, count: values.count))
+
+        case .mse:
+            var terms = [Double](), gradient = [Double]()
+            for k in allValues.indices {
+                let residual = allValues[k] - allTargets[k]
+                terms.append(0.5 * residual * residual)
+                if k < values.count { gradient.append(residual) }
+            }
+            return LossEvaluation(loss: orderedSum(terms), valueGradient: gradient)
+
+        case .poissonNLL:
+            var terms = [Double](), gradient = [Double](), targetGradient = [Double]()
+            for k in allValues.indices {
+                let v = allValues[k], theta = allTargets[k]
+                let rate = Foundation.exp(theta)
+                terms.append(rate - v * theta + Foundation.lgamma(v + 1))
+                if k < values.count { gradient.append(-theta + digamma(v + 1)) }
+                targetGradient.append(rate - v)
+            }
+            return LossEvaluation(loss: orderedSum(terms), valueGradient: gradient, targetGradient: targetGradient)
+
+        case .multinomialNLL:
+            let logQ = logSoftmax(allTargets)
+            let total = orderedSum(allValues)
+            var terms = [Double](), targetGradient = [Double]()
+            for k in allValues.indices {
+                terms.append(allValues[k] == 0 ? 0 : -allValues[k] * logQ[k])
+                targetGradient.append(total * Foundation.exp(logQ[k]) - allValues[k])
+            }
+            let gradient = (0..<values.count).map { -logQ[$0] }
+            return LossEvaluation(loss: orderedSum(terms), valueGradient: gradient, targetGradient: targetGradient)
+
+        case .kl:
+            let logQ = logSoftmax(allTargets)
+            let total = orderedSum(allValues)
+            guard total > 0 else {
+                throw TallyError(.badInput, stage: .reduce, "the kl loss needs a positive total weight (Σ v = \(total))")
+            }
+            var terms = [Double](), targetGradient = [Double]()
+            for k in allValues.indices {
+                let p = allValues[k] / total
+                terms.append(p == 0 ? 0 : p * (Foundation.log(p) - logQ[k]))
+                targetGradient.append(Foundation.exp(logQ[k]) - p)
+            }
+            let loss = orderedSum(terms)
+            let gradient = (0..<values.count).map { k -> Double in
+                let p = values[k] / total
+                if p == 0 { return counts[k] > 0 ? -.infinity : 0 }
+                return (Foundation.log(p) - logQ[k] - loss) / total
+            }
+            return LossEvaluation(loss: loss, valueGradient: gradient, targetGradient: targetGradient)
+        }
+    }
+}
+
+/// The sum of `terms` from first to last: one fixed order, so the same bytes every time.
+func orderedSum(_ terms: [Double]) -> Double {
+    var sum = 0.0
+    for term in terms { sum += term }
+    return sum
+}
+
+/// log softmax(θ), through log-sum-exp so that large logits do not overflow.
+func logSoftmax(_ logits: [Double]) -> [Double] {
+    guard let largest = logits.max(), largest.isFinite else {
+        return logits.map { _ in -Foundation.log(Double(logits.count)) }
+    }
+    var sum = 0.0
+    for theta in logits { sum += Foundation.exp(theta - largest) }
+    let logNormaliser = largest + Foundation.log(sum)
+    return logits.map { $0 - logNormaliser }
+}
+
+/// ψ(x), the digamma function, for x > 0: the recurrence ψ(x) = ψ(x + 1) − 1/x up to x ≥ 6,
+/// then the asymptotic series. Accurate to about 1e-15 relative.
+func digamma(_ x: Double) -> Double {
+    guard x.isFinite else { return x.isNaN ? .nan : (x > 0 ? .infinity : .nan) }
+    if x <= 0 && x == x.rounded() { return .nan }
+    var x = x
+    var result = 0.0
+    if x < 0 {
+        // Reflection: ψ(1 − x) − ψ(x) = π cot(πx).
+        result -= Double.pi / Foundation.tan(Double.pi * x)
+        x = 1 - x
+    }
+    while x < 6 {
+        result -= 1 / x
+        x += 1
+    }
+    let inverse = 1 / x, inverse2 = inverse * inverse
+    let series = inverse2 * (1.0 / 12 - inverse2 * (1.0 / 120 - inverse2 * (1.0 / 252 - inverse2 * (1.0 / 240 - inverse2 * (1.0 / 132)))))
+    return result + Foundation.log(x) - 0.5 * inverse - series
+}

@@ -1,0 +1,103 @@
+import Foundation
+import Parquet
+
+/// Runs a pipeline from its input files to its published output folder.
+public struct PipelineRun {
+    public struct Options: Sendable {
+        /// Worker queues; nil = the pipeline's `run.workers`, else the number of active processors.
+        public var workers: Int?
+        /// Show the progress line on standard error when it is a terminal.
+        public var progress = true
+        /// Target size of a record batch in bytes (content-defined cuts; see `RecordFramer`).
+        public var batchBytes = 1 << 20
+        public init(workers: Int? = nil, progress: Bool = true) {
+            self.workers = workers
+            self.progress = progress
+        }
+    }
+
+    /// What a finished run reports.
+    public struct Report: Sendable {
+        public var outputFolder: String
+        public var rowsRead: Int
+        public var rowsKept: Int
+        public var badRows: Int
+        public var loss: Double
+    }
+
+    public let pipeline: Pipeline
+    public let options: Options
+
+    public init(pipeline: Pipeline, options: Options = .init()) {
+        self.pipeline = pipeline
+        self.options = options
+    }
+
+    /// Runs the pipeline; on failure the previous output is untouched and nothing is left behind.
+    public func run() throws -> Report {
+        let started = Clock.now
+        let files = try InputFiles.expand(pipeline.input.paths.map(\.value), base: pipeline.folder)
+        let rules = RowRules(pipeline)
+        let vocabularies = try rules.roles.map { role in
+            let settings = pipeline.vocabulary[role]!
+            let loaded = try settings.path.map {
+                try VocabularyFile.read(path: $0.value, displayPath: InputFiles.display($0.value), oov: settings.oov)
+            } ?? LoadedVocabulary()
+            return Vocabulary(role: role, settings: settings, loaded: loaded)
+        }
+        let target = try pipeline.loss.target.map { try TargetTable.read($0.value, roles: KeyShape(key: pipeline.count.key.value, tokenized: rules.roles).roles,
+                                                                         column: pipeline.loss.targetColumn, pipeline: pipeline) }
+
+        let folder = try OutputFolder(path: pipeline.output.dir.value)
+        var published = false
+        defer { if !published { folder.discard() } }
+
+        var outputs = Outputs(folder: folder, pipeline: pipeline)
+        let ledger = try BadRowLedger(policy: pipeline.input.badRows, quarantinePath: folder.file("quarantine.parquet"),
+                                      options: outputs.options)
+        let fold = Fold(vocabularies: vocabularies, shape: KeyShape(key: pipeline.count.key.value, tokenized: rules.roles),
+                        ledger: ledger)
+        let workers = options.workers ?? pipeline.run.workers ?? ProcessInfo.processInfo.activeProcessorCount
+        let progress = options.progress ? Progress.onTerminal(totalBytes: files.reduce(0) { $0 + $1.size }) : nil
+        let stream = Stream(files: files, pipeline: pipeline, fold: fold, workers: max(1, workers),
+                            batchBytes: options.batchBytes, progress: progress)
+        defer { progress?.finish() }
+        try stream.run()
+        let timings = stream.timings
+
+        let reduction = try timings.measure(.reduce) { try Reducer.reduce(fold, loss: pipeline.loss, target: target) }
+        try timings.measure(.write) {
+            if let quarantined = try ledger.close() { outputs.record("quarantine.parquet", rows: quarantined) }
+            try outputs.writeCounts(reduction)
+            try outputs.writeVocabularies(reduction)
+            try outputs.writeTargetGradient(reduction)
+        }
+        let summary = Summary(pipeline: pipeline, fold: fold, reduction: reduction, outputs: outputs.rows,
+                              timings: timings, totalSeconds: Clock.seconds(since: started))
+        try summary.write(to: folder.file("summary.json"))
+        try writeBackVocabularies(reduction, options: outputs.options)
+        try folder.publish()
+        published = true
+        return Report(outputFolder: pipeline.output.dir.value, rowsRead: fold.runStats.read, rowsKept: fold.runStats.kept,
+                      badRows: fold.runStats.bad, loss: reduction.loss)
+    }
+
+    /// Saves each vocabulary with a `path` and mode `extend`, atomically (temporary file, rename).
+    private func writeBackVocabularies(_ reduction: Reduction, options: ParquetWriterOptions) throws {
+        for (role, entries) in reduction.vocabularies {
+            guard let settings = pipeline.vocabulary[role], settings.mode == .extend, let path = settings.path?.value else { continue }
+            let directory = (path as NSString).deletingLastPathComponent
+            let temporary = "\(directory)/.\((path as NSString).lastPathComponent).tally-tmp-\(getpid())"
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            } catch {
+                throw TallyError(.cannotCreateOutput, stage: .write, at: InputLocation(path: path), "cannot create the vocabulary's folder")
+            }
+            try TableWriter.write(path: temporary, columns: VocabularyFile.columns, batch: VocabularyFile.batch(entries), options: options)
+            guard rename(temporary, path) == 0 else {
+                unlink(temporary)
+                throw TallyError(.io, stage: .write, at: InputLocation(path: path), "cannot replace the vocabulary: \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+}

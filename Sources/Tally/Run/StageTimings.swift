@@ -1,0 +1,44 @@
+import Foundation
+import Synchronization
+
+/// Monotonic time, for stage timings and the progress line.
+enum Clock {
+    static var now: UInt64 { DispatchTime.now().uptimeNanoseconds }
+    static func seconds(since start: UInt64) -> Double { Double(now - start) / 1e9 }
+}
+
+/// Seconds spent in each stage, summed over the threads that ran it (`summary.json` `seconds`).
+final class StageTimings: Sendable {
+    enum Stage: Int, CaseIterable {
+        case read, readWaiting, tokenizeAndCount, fold, reduce, write
+
+        /// The name in `summary.json`; nil for the internal ones.
+        var name: String? {
+            switch self {
+            case .read: "read"
+            case .readWaiting: nil
+            case .tokenizeAndCount: "tokenize_count"
+            case .fold: "fold"
+            case .reduce: "reduce"
+            case .write: "write"
+            }
+        }
+    }
+
+    private let nanoseconds = Mutex([Double](repeating: 0, count: Stage.allCases.count))
+
+    func add(_ stage: Stage, _ seconds: Double) {
+        nanoseconds.withLock { $0[stage.rawValue] += seconds }
+    }
+
+    func seconds(_ stage: Stage) -> Double {
+        nanoseconds.withLock { $0[stage.rawValue] }
+    }
+
+    /// Times `body` as `stage`.
+    func measure<T>(_ stage: Stage, _ body: () throws -> T) rethrows -> T {
+        let started = Clock.now
+        defer { add(stage, Clock.seconds(since: started)) }
+        return try body()
+    }
+}

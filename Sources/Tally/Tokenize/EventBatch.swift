@@ -1,0 +1,57 @@
+/// The events of one record batch: the kept rows with their ids as *local* ids (dense within
+/// the batch, in first-seen order), their base weights and times, and the rows that were bad.
+///
+/// Local ids keep the workers independent: the in-order fold maps them to the run's
+/// vocabulary, so ids are numbered the same way for any number of workers.
+struct EventBatch: Sendable {
+    /// The distinct ids of each tokenized role (in `RowRules.roles` order), in first-seen order.
+    var ids: [LocalIds]
+    /// Per kept row, the local id of each role: `localIds[role][row]`.
+    var localIds: [[Int32]]
+    /// Per kept row, the base weight b_i.
+    var weights: [Double] = []
+    /// Per kept row, the time in seconds since the epoch (empty when rows carry no time).
+    var times: [Double] = []
+    /// Rows read (records after the header).
+    var rowsRead = 0
+    /// Rows left out by `where`.
+    var rowsFiltered = 0
+    /// Bad rows, in input order.
+    var badRows: [BadRow] = []
+
+    init(roles: Int) {
+        ids = Array(repeating: LocalIds(), count: roles)
+        localIds = Array(repeating: [], count: roles)
+    }
+
+    /// Rows kept; stays right after `dropRows()`.
+    var rowsKept = 0
+}
+
+/// The distinct ids of one role in one batch.
+struct LocalIds: Sendable {
+    var table = IdTable(capacity: 256)
+    /// Kept rows per local id.
+    var rows: [Int64] = []
+    /// The physical line (1-based) of each local id's first row.
+    var firstLine: [Int] = []
+}
+
+/// A row that could not be used, with where it is and why.
+struct BadRow: Sendable {
+    /// `read` for records that do not parse, `tokenize` for fields that do not convert.
+    var stage: TallyError.Stage
+    var location: InputLocation
+    var reason: String
+    /// The record's bytes as read, without its line end; empty unless quarantined.
+    var raw: [UInt8]
+}
+
+extension EventBatch {
+    /// Frees the per-row arrays once the rows are counted; the counts and ids stay.
+    mutating func dropRows() {
+        localIds = []
+        weights = []
+        times = []
+    }
+}

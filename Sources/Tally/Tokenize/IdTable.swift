@@ -1,0 +1,114 @@
+import Foundation
+
+/// Maps byte strings to dense `Int32` ids in first-insertion order: 0, 1, 2, …
+///
+/// Open addressing with linear probing over a power-of-two slot array; each slot holds the id
+/// plus one and the top bits of the hash, so most mismatches are rejected without touching the
+/// key bytes. Keys live back to back in one arena, in id order. No allocation per lookup.
+/// Not thread-safe: each worker owns its own tables.
+struct IdTable {
+    /// Key bytes, back to back in id order.
+    private(set) var arena: [UInt8] = []
+    /// `ends[id]` is one past the last byte of key `id` in `arena`.
+    private(set) var ends: [Int] = []
+    /// 0 = empty, else (hash tag << 32) | (id + 1).
+    private var slots: [UInt64]
+    private var mask: Int
+
+    init(capacity: Int = 1024) {
+        var size = 16
+        while size < capacity * 2 { size <<= 1 }
+        slots = Array(repeating: 0, count: size)
+        mask = size - 1
+    }
+
+    /// The number of distinct keys.
+    var count: Int { ends.count }
+
+    /// Removes every key, keeping the allocated storage.
+    mutating func removeAll() {
+        arena.removeAll(keepingCapacity: true)
+        ends.removeAll(keepingCapacity: true)
+        for i in slots.indices { slots[i] = 0 }
+    }
+
+    /// The bytes of key `id`.
+    func key(_ id: Int32) -> ArraySlice<UInt8> {
+        let i = Int(id)
+        return arena[(i == 0 ? 0 : ends[i - 1])..<ends[i]]
+    }
+
+    /// The id of `key`, or nil when it is absent.
+    func find(_ key: UnsafeRawBufferPointer) -> Int32? {
+        find(key, hash: byteHash(key))
+    }
+
+    func find(_ key: UnsafeRawBufferPointer, hash: UInt64) -> Int32? {
+        let tag = hash >> 32
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let entry = slots[slot]
+            if entry == 0 { return nil }
+            if entry >> 32 == tag {
+                let id = Int32(truncatingIfNeeded: entry & 0xFFFF_FFFF) - 1
+                if keyEquals(id, key) { return id }
+            }
+            slot = (slot + 1) & mask
+        }
+    }
+
+    /// The id of `key`, inserting it with the next id when it is new.
+    @discardableResult
+    mutating func insert(_ key: UnsafeRawBufferPointer) -> (id: Int32, inserted: Bool) {
+        insert(key, hash: byteHash(key))
+    }
+
+    mutating func insert(_ key: UnsafeRawBufferPointer, hash: UInt64) -> (id: Int32, inserted: Bool) {
+        let tag = hash >> 32
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let entry = slots[slot]
+            if entry == 0 { break }
+            if entry >> 32 == tag {
+                let id = Int32(truncatingIfNeeded: entry & 0xFFFF_FFFF) - 1
+                if keyEquals(id, key) { return (id, false) }
+            }
+            slot = (slot + 1) & mask
+        }
+        let id = Int32(ends.count)
+        arena.append(contentsOf: key)
+        ends.append(arena.count)
+        slots[slot] = (tag << 32) | UInt64(id + 1)
+        if ends.count * 2 > slots.count { grow() }
+        return (id, true)
+    }
+
+    private func keyEquals(_ id: Int32, _ key: UnsafeRawBufferPointer) -> Bool {
+        let i = Int(id)
+        let start = i == 0 ? 0 : ends[i - 1]
+        let length = ends[i] - start
+        guard length == key.count else { return false }
+        if length == 0 { return true }
+        return arena.withUnsafeBytes { stored in
+            memcmp(stored.baseAddress! + start, key.baseAddress!, length) == 0
+        }
+    }
+
+    private mutating func grow() {
+        let size = slots.count * 2
+        var newSlots = [UInt64](repeating: 0, count: size)
+        let newMask = size - 1
+        arena.withUnsafeBytes { stored in
+            var start = 0
+            for (i, end) in ends.enumerated() {
+                let hash = byteHash(UnsafeRawBufferPointer(rebasing: stored[start..<end]))
+                var slot = Int(truncatingIfNeeded: hash) & newMask
+                while newSlots[slot] != 0 { slot = (slot + 1) & newMask }
+                newSlots[slot] = ((hash >> 32) << 32) | UInt64(i + 1)
+                start = end
+            }
+        }
+        slots = newSlots
+        mask = newMask
+    }
+}

@@ -1,0 +1,97 @@
+/// Turns the parsed records of one batch into events: checks each row, applies `where`, maps
+/// ids to local ids and reads the weight and the time. Bad rows are collected, never dropped
+/// silently. One per worker.
+struct RowTokenizer: Sendable {
+    let rules: RowRules
+
+    init(rules: RowRules) { self.rules = rules }
+
+    /// The events of `parsed`, whose fields are laid out as `layout` says; `path` names the
+    /// file in locations.
+    func tokenize(_ parsed: ParsedBatch, layout: FileLayout, path: String) -> EventBatch {
+        var events = EventBatch(roles: rules.roles.count)
+        events.rowsRead = parsed.count
+        events.weights.reserveCapacity(parsed.count)
+        let records = parsed.records
+        parsed.fieldBytes.withUnsafeBytes { bytes in
+            func field(_ r: Int, _ f: Int) -> UnsafeRawBufferPointer {
+                UnsafeRawBufferPointer(rebasing: bytes[parsed.fieldRange(f, ofRecord: r)])
+            }
+            rows: for r in 0..<parsed.count {
+                /// Records row `r` as bad; `column` is 1-based.
+                func bad(_ reason: String, column: Int? = nil, stage: TallyError.Stage = .tokenize) {
+                    events.badRows.append(BadRow(
+                        stage: stage,
+                        location: records.location(ofRecord: r, path: path, column: column),
+                        reason: reason,
+                        raw: rules.keepRawBadRows ? Array(records.bytes[records.range(ofRecord: r)]) : []))
+                }
+                if let problem = parsed.problem(ofRecord: r) {
+                    bad(problem.reason, column: problem.column, stage: .read)
+                    continue
+                }
+                let fieldCount = parsed.fieldCount(ofRecord: r)
+                if let expected = layout.fieldCount, fieldCount != expected {
+                    bad("expected \(expected) fields, found \(fieldCount)", stage: .read)
+                    continue
+                }
+                if fieldCount < layout.minimumFieldCount {
+                    bad("expected at least \(layout.minimumFieldCount) fields, found \(fieldCount)", stage: .read)
+                    continue
+                }
+                for filter in layout.filters {
+                    let value = field(r, filter.field)
+                    if !filter.values.contains(where: { $0.elementsEqual(value) }) {
+                        events.rowsFiltered += 1
+                        continue rows
+                    }
+                }
+                for (k, f) in layout.idFields.enumerated() {
+                    let id = field(r, f)
+                    let role = rules.roles[k].rawValue
+                    if id.isEmpty {
+                        bad("empty \(role) id", column: f + 1)
+                        continue rows
+                    }
+                    if !FieldValues.isValidUTF8(id) {
+                        bad("\(role) id is not valid UTF-8", column: f + 1)
+                        continue rows
+                    }
+                }
+                let weight: Double
+                switch rules.weight {
+                case .one:
+                    weight = 1
+                case .column:
+                    let f = layout.weightField!
+                    guard let value = FieldValues.parseDouble(field(r, f)) else {
+                        bad("unparsable weight '\(String(decoding: field(r, f), as: UTF8.self))'", column: f + 1)
+                        continue rows
+                    }
+                    weight = value
+                case .events(let table, let defaultWeight):
+                    weight = table[String(decoding: field(r, layout.eventField!), as: UTF8.self)] ?? defaultWeight
+                }
+                if let format = rules.timeFormat, let f = layout.timeField {
+                    guard let time = FieldValues.parseTime(field(r, f), format: format) else {
+                        bad("unparsable time '\(String(decoding: field(r, f), as: UTF8.self))'", column: f + 1)
+                        continue rows
+                    }
+                    events.times.append(time)
+                }
+                for (k, f) in layout.idFields.enumerated() {
+                    let (local, inserted) = events.ids[k].table.insert(field(r, f))
+                    if inserted {
+                        events.ids[k].rows.append(0)
+                        events.ids[k].firstLine.append(records.line(ofRecord: r))
+                    }
+                    events.ids[k].rows[Int(local)] += 1
+                    events.localIds[k].append(local)
+                }
+                events.weights.append(weight)
+                events.rowsKept += 1
+            }
+        }
+        return events
+    }
+}

@@ -1,0 +1,153 @@
+/// The vocabulary of one id role during a run: ids loaded from the vocabulary file, then the
+/// ids new in this run, each with the number of kept rows that carried it.
+///
+/// During the run ids get *provisional* ids in the order the in-order fold first sees them
+/// (loaded ids first, in index order), so the table is the same for any number of workers. The
+/// final dense indices are decided once the input has ended (`finalize()`), because the
+/// `frequency` order, `min_count` and `max_size` depend on counts over the whole input.
+/// Not thread-safe: owned by the fold.
+struct Vocabulary {
+    let role: Role
+    let settings: Pipeline.VocabularySettings
+    /// Provisional ids: loaded ids are 0..<loaded.count, new ids follow in first-seen order.
+    private(set) var table = IdTable(capacity: 1 << 12)
+    /// Kept rows seen in this run, per provisional id.
+    private(set) var counts: [Int64] = []
+    /// The loaded vocabulary: final index of each loaded id, and whether it has an OOV bucket.
+    private let loaded: LoadedVocabulary
+
+    init(role: Role, settings: Pipeline.VocabularySettings, loaded: LoadedVocabulary) {
+        self.role = role
+        self.settings = settings
+        self.loaded = loaded
+        for id in loaded.ids.indices {
+            loaded.ids[id].withUnsafeBytes { _ = table.insert($0) }
+            counts.append(0)
+        }
+    }
+
+    /// Whether the id with provisional id `id` was in the loaded vocabulary.
+    func isLoaded(_ id: Int32) -> Bool { Int(id) < loaded.ids.count }
+
+    /// Whether an id absent from the loaded vocabulary is out of vocabulary as soon as it is seen.
+    var isFrozen: Bool { settings.mode == .frozen }
+
+    /// Records `rows` kept rows carrying `key`; returns its provisional id.
+    mutating func observe(_ key: UnsafeRawBufferPointer, rows: Int64) -> Int32 {
+        let (id, inserted) = table.insert(key)
+        if inserted { counts.append(0) }
+        counts[Int(id)] += rows
+        return id
+    }
+
+    /// Decides the final index of every id: loaded ids keep theirs; new ids are admitted by
+    /// `mode`, `min_count` and `max_size` and ordered by `order`; the rest are out of vocabulary.
+    func finalize() throws -> VocabularyMapping {
+        let bucket = settings.oov == .bucket
+        var nextIndex = Int32(loaded.entryCount)
+        if loaded.entryCount == 0 && bucket { nextIndex = 1 }   // index 0 is the OOV bucket
+
+        var finalIndex = [Int32](repeating: VocabularyMapping.outOfVocabulary, count: counts.count)
+        for id in loaded.ids.indices { finalIndex[id] = loaded.indices[id] }
+
+        var admitted: [Int32] = []
+        if !isFrozen {
+            admitted = (loaded.ids.count..<counts.count)
+                .filter { counts[$0] >= Int64(settings.minCount) }
+                .map { Int32($0) }
+            if settings.maxSize > 0 {
+                let room = max(0, settings.maxSize - Int(nextIndex))
+                if admitted.count > room {
+                    admitted = Array(byFrequency(admitted).prefix(room))
+                }
+            }
+            admitted = settings.order == .frequency ? byFrequency(admitted) : admitted.sorted()
+        }
+        for id in admitted {
+            finalIndex[Int(id)] = nextIndex
+            nextIndex += 1
+        }
+
+        if settings.oov == .fail, let first = finalIndex.firstIndex(of: VocabularyMapping.outOfVocabulary) {
+            let id = String(decoding: table.key(Int32(first)), as: UTF8.self)
+            throw TallyError(.badInput, stage: .tokenize, at: settings.location,
+                             "\(role.rawValue) id '\(id)' is out of vocabulary (seen \(counts[first]) time(s); \(outOfVocabularyReason)) and oov is 'fail'")
+        }
+        let oovIndex: Int32 = bucket ? 0 : VocabularyMapping.dropped
+        for i in finalIndex.indices where finalIndex[i] == VocabularyMapping.outOfVocabulary {
+            finalIndex[i] = oovIndex
+        }
+        return VocabularyMapping(role: role, finalIndex: finalIndex, size: Int(nextIndex), hasBucket: bucket)
+    }
+
+    /// The vocabulary table: one row per final index, sorted by index (`vocab_<role>.parquet`).
+    func entries(_ mapping: VocabularyMapping) -> VocabularyEntries {
+        var entries = VocabularyEntries(size: mapping.size, hasBucket: mapping.hasBucket)
+        for id in counts.indices {
+            let index = mapping.finalIndex[id]
+            if index == VocabularyMapping.dropped { continue }
+            if index == 0 && mapping.hasBucket {
+                entries.counts[0] += counts[id]
+            } else {
+                entries.set(index: Int(index), id: table.key(Int32(id)), count: counts[id])
+            }
+        }
+        return entries
+    }
+
+    private var outOfVocabularyReason: String {
+        if isFrozen { return "the vocabulary is frozen" }
+        if settings.minCount > 1 { return "min_count \(settings.minCount), max_size \(settings.maxSize)" }
+        return "max_size \(settings.maxSize)"
+    }
+
+    /// Count descending, then id bytes ascending.
+    private func byFrequency(_ ids: [Int32]) -> [Int32] {
+        ids.sorted { a, b in
+            let ca = counts[Int(a)], cb = counts[Int(b)]
+            if ca != cb { return ca > cb }
+            return table.key(a).lexicographicallyPrecedes(table.key(b))
+        }
+    }
+}
+
+/// Provisional id → final index, for one role.
+struct VocabularyMapping: Sendable {
+    /// Marks an id whose rows are dropped (`oov: drop`).
+    static let dropped: Int32 = -1
+    /// Marks an id not yet assigned during `finalize()`.
+    static let outOfVocabulary: Int32 = -2
+
+    let role: Role
+    /// Final index per provisional id, or `dropped`.
+    let finalIndex: [Int32]
+    /// The number of indices, the OOV bucket included.
+    let size: Int
+    let hasBucket: Bool
+}
+
+/// The rows of a vocabulary table, indexed by final index.
+struct VocabularyEntries {
+    /// `ids[i]` is nil for the OOV bucket (and for indices not seen, which cannot happen after
+    /// `finalize()`).
+    var ids: [[UInt8]?]
+    var counts: [Int64]
+
+    init(size: Int, hasBucket: Bool) {
+        ids = Array(repeating: nil, count: size)
+        counts = Array(repeating: 0, count: size)
+    }
+
+    mutating func set(index: Int, id: ArraySlice<UInt8>, count: Int64) {
+        ids[index] = Array(id)
+        counts[index] += count
+    }
+}
+
+/// A vocabulary as read from its file: the ids (no bucket) with their indices, in index order.
+struct LoadedVocabulary: Sendable {
+    var ids: [[UInt8]] = []
+    var indices: [Int32] = []
+    /// The number of rows in the file, the OOV bucket included.
+    var entryCount = 0
+}

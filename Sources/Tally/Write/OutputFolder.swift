@@ -1,0 +1,73 @@
+import Foundation
+internal import CSystem
+
+/// The output folder of a run, written beside its final place and published in one step.
+///
+/// Files are written into a hidden temporary folder in the same parent folder
+/// (`.NAME.tally-tmp-PID`); `publish()` swaps it with the previous output atomically
+/// (`renameat2` with `RENAME_EXCHANGE`) and then removes the previous output, so a reader sees
+/// either the old folder or the new one, never a mix. `discard()` removes the temporary folder;
+/// a failed run never touches the published output.
+final class OutputFolder {
+    /// The folder's final path.
+    let path: String
+    /// The temporary folder being filled.
+    let temporaryPath: String
+
+    /// Creates the temporary folder (and the parent folders of `path`).
+    init(path: String) throws {
+        self.path = path
+        let url = URL(fileURLWithPath: path)
+        let parent = url.deletingLastPathComponent().path
+        temporaryPath = "\(parent)/.\(url.lastPathComponent).tally-tmp-\(getpid())"
+        do {
+            try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+            if FileManager.default.fileExists(atPath: temporaryPath) {
+                try FileManager.default.removeItem(atPath: temporaryPath)
+            }
+            try FileManager.default.createDirectory(atPath: temporaryPath, withIntermediateDirectories: false)
+        } catch {
+            throw TallyError(.cannotCreateOutput, stage: .write, at: InputLocation(path: path),
+                             "cannot create the output folder: \(Self.reason(error))")
+        }
+    }
+
+    /// The path of `file` inside the temporary folder.
+    func file(_ name: String) -> String { "\(temporaryPath)/\(name)" }
+
+    /// Moves the temporary folder into place, replacing any previous output.
+    func publish() throws {
+        let manager = FileManager.default
+        var isFolder: ObjCBool = false
+        let exists = manager.fileExists(atPath: path, isDirectory: &isFolder)
+        do {
+            if !exists {
+                try manager.moveItem(atPath: temporaryPath, toPath: path)
+                return
+            }
+            guard isFolder.boolValue else {
+                throw TallyError(.cannotCreateOutput, stage: .write, at: InputLocation(path: path),
+                                 "the output path exists and is not a folder")
+            }
+            if tally_rename_exchange(temporaryPath, path) != 0 {
+                throw TallyError(.io, stage: .write, at: InputLocation(path: path),
+                                 "cannot replace the previous output: \(String(cString: strerror(errno)))")
+            }
+            // The temporary path now holds the previous output.
+            try manager.removeItem(atPath: temporaryPath)
+        } catch let error as TallyError {
+            throw error
+        } catch {
+            throw TallyError(.io, stage: .write, at: InputLocation(path: path), "cannot publish the output: \(Self.reason(error))")
+        }
+    }
+
+    /// Removes the temporary folder and everything in it.
+    func discard() {
+        try? FileManager.default.removeItem(atPath: temporaryPath)
+    }
+
+    static func reason(_ error: Error) -> String {
+        (error as NSError).localizedFailureReason ?? (error as NSError).localizedDescription
+    }
+}

@@ -1,0 +1,66 @@
+import Parquet
+
+/// Writes the tables of a reduced run into the output folder (DESIGN §4).
+struct Outputs {
+    let folder: OutputFolder
+    let options: ParquetWriterOptions
+    /// Rows written per file name, in the order written.
+    private(set) var rows: [(file: String, rows: Int)] = []
+
+    init(folder: OutputFolder, pipeline: Pipeline) {
+        self.folder = folder
+        var options = ParquetWriterOptions()
+        options.compression = pipeline.output.compression == .zstd ? .zstd(level: pipeline.output.zstdLevel) : .none
+        options.rowGroupRows = pipeline.output.rowGroupRows
+        options.createdBy = "tally version \(tallyVersion)"
+        self.options = options
+    }
+
+    mutating func record(_ file: String, rows count: Int) { rows.append((file, count)) }
+
+    /// `counts.parquet`: key indices, ids, count, value, grad; sorted by key indices.
+    mutating func writeCounts(_ reduction: Reduction) throws {
+        let roles = reduction.shape.roles
+        var columns: [ParquetColumn] = roles.map { ParquetColumn($0.rawValue, .int32) }
+        columns += roles.map { ParquetColumn("\($0.rawValue)_id", .string, nullable: true) }
+        columns += [ParquetColumn("count", .int64), ParquetColumn("value", .double), ParquetColumn("grad", .double)]
+
+        var batch: [ColumnBatch] = roles.indices.map { part in
+            ColumnBatch(.int32(reduction.indices.map { $0[part] }))
+        }
+        batch += roles.indices.map { part in Self.strings(reduction.ids.map { $0[part] }) }
+        batch += [ColumnBatch(.int64(reduction.counts)), ColumnBatch(.double(reduction.values)),
+                  ColumnBatch(.double(reduction.gradient))]
+        try write("counts.parquet", columns: columns, batch: batch, rows: reduction.counts.count)
+    }
+
+    /// `vocab_<role>.parquet` for every tokenized role.
+    mutating func writeVocabularies(_ reduction: Reduction) throws {
+        for (role, entries) in reduction.vocabularies {
+            try write("vocab_\(role.rawValue).parquet", columns: VocabularyFile.columns,
+                      batch: VocabularyFile.batch(entries), rows: entries.ids.count)
+        }
+    }
+
+    /// `target_grad.parquet`: id columns and ∂L/∂θ, sorted by id; when the loss has one.
+    mutating func writeTargetGradient(_ reduction: Reduction) throws {
+        guard let (keys, gradient) = reduction.targetGradient else { return }
+        let roles = reduction.shape.roles
+        let columns = roles.map { ParquetColumn("\($0.rawValue)_id", .string, nullable: true) } + [ParquetColumn("grad", .double)]
+        let batch = roles.map { role in Self.strings(keys.map { role == .user ? $0.user : $0.item }) }
+            + [ColumnBatch(.double(gradient))]
+        try write("target_grad.parquet", columns: columns, batch: batch, rows: keys.count)
+    }
+
+    private mutating func write(_ name: String, columns: [ParquetColumn], batch: [ColumnBatch], rows count: Int) throws {
+        try TableWriter.write(path: folder.file(name), columns: columns, batch: batch, options: options)
+        record(name, rows: count)
+    }
+
+    /// A nullable string column.
+    static func strings(_ values: [[UInt8]?]) -> ColumnBatch {
+        var column = ByteArrayColumn()
+        for value in values { column.append(value ?? []) }
+        return ColumnBatch(.byteArray(column), validity: values.contains { $0 == nil } ? values.map { $0 != nil } : nil)
+    }
+}

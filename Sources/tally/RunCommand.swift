@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+import Tally
+
+/// `tally run PIPELINE`: reads the inputs and publishes the outputs.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a pipeline: read the logs, count, reduce the loss and write the outputs.")
+
+    @Argument(help: "The pipeline file (YAML).")
+    var pipeline: String
+
+    @OptionGroup var variables: VariableOptions
+
+    @Option(help: "Worker queues for parsing and counting (default: the pipeline's run.workers, else the number of cores). Outputs are identical for any value.")
+    var workers: Int?
+
+    @Flag(help: "No progress line on standard error.")
+    var quiet = false
+
+    func validate() throws {
+        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
+    }
+
+    func run() throws {
+        let variables = try variables.variables()
+        try reportingErrors {
+            let pipeline = try Pipeline.load(path: pipeline, variables: variables)
+            let report = try PipelineRun(pipeline: pipeline, options: .init(workers: workers, progress: !quiet)).run()
+            if !quiet {
+                FileHandle.standardError.write(Data("""
+                    \(report.rowsKept) of \(report.rowsRead) rows kept (\(report.badRows) bad); loss \(report.loss); \
+                    wrote \(InputFiles.display(report.outputFolder))\n
+                    """.utf8))
+            }
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import Foundation
+import Testing
+@testable import Tally
+
+@Suite struct ReadInputFilesTests {
+    @Test func patternsAreExpandedUnitedDeduplicatedAndSortedByPathBytes() throws {
+        let folder = try TemporaryFolder()
+        for name in ["logs/b.csv.zst", "logs/a.csv.zst", "logs/B.csv", "logs/é.csv", "logs/z.txt", "other/c.csv"] {
+            try folder.write(name, bytes("x\n"))
+        }
+        try FileManager.default.createDirectory(atPath: folder.path + "/logs/dir.csv", withIntermediateDirectories: true)
+        let files = try InputFiles.expand(["logs/*.csv*", folder.path + "/logs/a.*", "nothing/*.csv", "./other/../other/*.csv"],
+                                          base: folder.path, currentDirectory: folder.path + "/logs")
+        #expect(files.map(\.relativePath) == ["logs/B.csv", "logs/a.csv.zst", "logs/b.csv.zst", "logs/é.csv", "other/c.csv"])
+        #expect(files.map(\.displayPath) == ["B.csv", "a.csv.zst", "b.csv.zst", "é.csv", folder.path + "/other/c.csv"])
+        #expect(files.allSatisfy { $0.path.hasPrefix(folder.path + "/") && $0.size == 2 && !$0.isZstd })
+    }
+
+    @Test func relativePathsClimbOutOfTheBaseFolder() {
+        #expect(PathText.relative("/w/data/logs/a.csv", to: "/w/pipelines") == "../data/logs/a.csv")
+        #expect(PathText.relative("/w/p/a.csv", to: "/w/p") == "a.csv")
+        #expect(PathText.normalize("/w//p/./x/../a.csv") == "/w/p/a.csv")
+        #expect(PathText.display("/w/p/a.csv", currentDirectory: "/w") == "p/a.csv")
+        #expect(PathText.display("/w/p/a.csv", currentDirectory: "/v") == "/w/p/a.csv")
+        #expect(PathText.display("/w/p/a.csv", currentDirectory: "/") == "w/p/a.csv")
+    }
+
+    @Test func noMatchAtAllIsANoInputErrorNamingThePatterns() throws {
+        let folder = try TemporaryFolder()
+        let error = try #require(throws: TallyError.self) {
+            _ = try InputFiles.expand(["/nonexistent/*.csv.zst", "/nonexistent/b/*.csv"], base: folder.path)
+        }
+        #expect(error.kind == .noInput && error.kind.exitCode == 66)
+        #expect("\(error)" == "error: [read] no input file matched '/nonexistent/*.csv.zst', '/nonexistent/b/*.csv'")
+    }
+
+    @Test func sizesAndKindsComeFromTheFiles() throws {
+        let folder = try TemporaryFolder()
+        let packed = zstdFrame(sampleCSV(rows: 20))
+        try folder.write("a.csv.zst", packed)
+        try folder.write("b.csv.zst", [])
+        let files = try InputFiles.expand(["*.zst"], base: folder.path)
+        #expect(files.map(\.size) == [Int64(packed.count), 0])
+        #expect(files.map(\.isZstd) == [true, false])
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import Testing
+@testable import Tally
+
+@Suite struct IdTableTests {
+    @Test func idsAreDenseInFirstInsertionOrderAndSurviveGrowth() {
+        var table = IdTable(capacity: 1)
+        var expected: [String: Int32] = [:]
+        for i in 0..<10_000 {
+            let key = "id-\(i % 3_000)"
+            let (id, inserted) = Array(key.utf8).withUnsafeBytes { table.insert($0) }
+            if let known = expected[key] {
+                #expect(!inserted && id == known)
+            } else {
+                #expect(inserted && id == Int32(expected.count))
+                expected[key] = id
+            }
+        }
+        #expect(table.count == 3_000)
+        for (key, id) in expected {
+            #expect(Array(key.utf8).withUnsafeBytes { table.find($0) } == id)
+            #expect(Array(table.key(id)) == Array(key.utf8))
+        }
+        #expect(Array("absent".utf8).withUnsafeBytes { table.find($0) } == nil)
+    }
+
+    @Test func theEmptyIdAndLongIdsAreKeysLikeAnyOther() {
+        var table = IdTable()
+        let long = [UInt8](repeating: 0xE2, count: 1_000)
+        let a = [UInt8]().withUnsafeBytes { table.insert($0).id }
+        let b = long.withUnsafeBytes { table.insert($0).id }
+        #expect(a == 0 && b == 1)
+        #expect(long.withUnsafeBytes { table.find($0) } == 1)
+    }
+
+    @Test func theHashIsFixedAcrossRuns() {
+        // Golden values: the hash must never depend on the process (unlike Swift's Hasher).
+        #expect(Array("sku-0000000b".utf8).withUnsafeBytes(byteHash) == Array("sku-0000000b".utf8).withUnsafeBytes(byteHash))
+        #expect([UInt8]().withUnsafeBytes(byteHash) == mix64(0xCBF2_9CE4_8422_2325))
+    }
+}
+
+@Suite struct VocabularyTests {
+    static func settings(order: Pipeline.VocabularySettings.Order = .frequency, minCount: Int = 1, maxSize: Int = 0,
+                         oov: Pipeline.VocabularySettings.OOV = .bucket, mode: Pipeline.VocabularySettings.Mode = .extend)
+        -> Pipeline.VocabularySettings {
+        Pipeline.VocabularySettings(path: nil, mode: mode, order: order, minCount: minCount, maxSize: maxSize, oov: oov, location: nil)
+    }
+
+    static func observe(_ vocabulary: inout Vocabulary, _ ids: [String]) {
+        for id in ids { _ = Array(id.utf8).withUnsafeBytes { vocabulary.observe($0, rows: 1) } }
+    }
+
+    static func table(_ vocabulary: Vocabulary) throws -> [String?] {
+        let entries = vocabulary.entries(try vocabulary.finalize())
+        return entries.ids.map { $0.map { String(decoding: $0, as: UTF8.self) } }
+    }
+
+    @Test func frequencyOrderIsCountDescendingThenIdBytes() throws {
+        var vocabulary = Vocabulary(role: .item, settings: Self.settings(), loaded: LoadedVocabulary())
+        Self.observe(&vocabulary, ["b", "a", "c", "c", "b", "é", "Z"])
+        #expect(try Self.table(vocabulary) == [nil, "b", "c", "Z", "a", "é"])
+    }
+
+    @Test func firstSeenOrderKeepsTheInputOrder() throws {
+        var vocabulary = Vocabulary(role: .item, settings: Self.settings(order: .firstSeen, oov: .drop), loaded: LoadedVocabulary())
+        Self.observe(&vocabulary, ["b", "a", "c", "c", "b"])
+        #expect(try Self.table(vocabulary) == ["b", "a", "c"])
+    }
+
+    @Test func minCountAndMaxSizeSendTheRestToTheBucket() throws {
+        var vocabulary = Vocabulary(role: .item, settings: Self.settings(minCount: 2, maxSize: 3), loaded: LoadedVocabulary())
+        Self.observe(&vocabulary, ["a", "b", "b", "c", "c", "c", "d", "d", "e"])
+        let mapping = try vocabulary.finalize()
+        #expect(try Self.table(vocabulary) == [nil, "c", "b"])
+        let entries = vocabulary.entries(mapping)
+        #expect(entries.counts == [4, 3, 2])   // a, d, d, e went to the bucket
+    }
+
+    @Test func loadedIdsKeepTheirIndexAndNewIdsFollow() throws {
+        let loaded = LoadedVocabulary(ids: [Array("x".utf8), Array("y".utf8)], indices: [1, 2], entryCount: 3)
+        var vocabulary = Vocabulary(role: .item, settings: Self.settings(), loaded: loaded)
+        Self.observe(&vocabulary, ["new", "y", "new"])
+        #expect(try Self.table(vocabulary) == [nil, "x", "y", "new"])
+    }
+
+    @Test func aFrozenVocabularyWithOOVFailNamesTheFirstUnknownId() throws {
+        let loaded = LoadedVocabulary(ids: [Array("x".utf8)], indices: [0], entryCount: 1)
+        var vocabulary = Vocabulary(role: .item, settings: Self.settings(oov: .fail, mode: .frozen), loaded: loaded)
+        Self.observe(&vocabulary, ["x", "q", "r"])
+        let error = try #require(throws: TallyError.self) { try vocabulary.finalize() }
+        #expect(error.kind == .badInput)
+        #expect(error.message.contains("item id 'q' is out of vocabulary"))
+    }
+}
+
+@Suite struct FieldValueTests {
+    static func bytes(_ text: String, _ body: (UnsafeRawBufferPointer) -> Bool) -> Bool {
+        Array(text.utf8).withUnsafeBytes(body)
+    }
+
+    @Test(arguments: ["12", "-3.5", "1e-3", "0.000", "+7"])
+    func decimalNumbersParse(_ text: String) {
+        #expect(Array(text.utf8).withUnsafeBytes(FieldValues.parseDouble) == Double(text))
+    }
+
+    @Test(arguments: ["", " 1", "1 ", "nan", "inf", "0x10", "1,5", "abc", "1e999"])
+    func anythingElseIsUnparsable(_ text: String) {
+        #expect(Array(text.utf8).withUnsafeBytes(FieldValues.parseDouble) == nil)
+    }
+
+    @Test func utf8ValidationRejectsMalformedSequences() {
+        #expect([UInt8]("héllo ω 🎉".utf8).withUnsafeBytes(FieldValues.isValidUTF8))
+        for bad: [UInt8] in [[0xFF], [0xC0, 0x80], [0xE2, 0x82], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80]] {
+            #expect(!bad.withUnsafeBytes(FieldValues.isValidUTF8))
+        }
+    }
+
+    @Test(arguments: [
+        ("1970-01-01T00:00:00Z", 0.0),
+        ("2026-11-26T10:00:00Z", 1_795_687_200.0),
+        ("2026-11-26 11:00:00+01:00", 1_795_687_200.0),
+        ("2026-11-26T10:00:00.25Z", 1_795_687_200.25),
+        ("2026-11-26", 1_795_651_200.0),
+        ("1969-12-31T23:59:59Z", -1.0),
+        ("2024-02-29T00:00:00Z", 1_709_164_800.0),
+    ])
+    func iso8601TimesParse(_ text: String, _ seconds: Double) {
+        #expect(Array(text.utf8).withUnsafeBytes({ ISO8601.parse($0, zoneRequired: false) }) == seconds)
+    }
+
+    @Test(arguments: ["2026-13-01", "2026-02-30", "2026-11-26T25:00:00Z", "2026-11-26T10:00:00Q", "26-11-2026", ""])
+    func malformedTimesDoNotParse(_ text: String) {
+        #expect(Array(text.utf8).withUnsafeBytes({ ISO8601.parse($0, zoneRequired: false) }) == nil)
+    }
+}
