@@ -63,13 +63,24 @@ import Testing
         NSRegularExpression.escapedPattern(for: text)
     }
 
+    /// Expects `line` among the stderr lines, exactly.
+    static func expectGolden(_ result: EndToEnd.Output, _ line: String,
+                             sourceLocation: SourceLocation = #_sourceLocation) {
+        let lines = result.stderr.split(separator: "\n").map(String.init)
+        #expect(lines.contains(line), "stderr lacks the line\n\(line)\n\(result.transcript)", sourceLocation: sourceLocation)
+    }
+
     @Test func noInputFileMatchedExits66() throws {
         let folder = try Self.fixture("no-input", pipeline: Self.pipeline(paths: #"["logs/nothing-*.csv"]"#),
                                       files: ["logs/good.csv": Data(Self.good.utf8)])
         defer { EndToEnd.cleanUp(folder) }
         let result = try Self.run(folder)
         #expect(result.status == 66, "\(result.transcript)")
-        try Self.expectLine(result, matching: #"p\.yaml:4:\d+: error: \[\w+\] .*nothing-\*\.csv.*"#)
+        try Self.expectLine(result, matching: #"(.*: )?error: \[read\] no input file matched '.*logs/nothing-\*\.csv'"#)
+        // DESIGN §5: errors name the place; here the place is the `paths` entry of the pipeline file.
+        withKnownIssue("the no-input error has no pipeline location (p.yaml:4:…)") {
+            try Self.expectLine(result, matching: #"p\.yaml:4:\d+: error: \[read\] no input file matched .*nothing-\*\.csv.*"#)
+        }
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("out").path))
     }
 
@@ -80,31 +91,35 @@ import Testing
         defer { EndToEnd.cleanUp(folder) }
         let result = try Self.run(folder)
         #expect(result.status == 65, "\(result.transcript)")
-        try Self.expectLine(result, matching: #"logs/good\.csv:1: error: \[read\] missing column .*product_id.*"#)
+        // The contract fixes `logs/good.csv:1: error: [read] missing column`; the rest is the engine's wording.
+        Self.expectGolden(result, "logs/good.csv:1: error: [read] missing column 'product_id' "
+                          + "(header has: user_id, item_id, event, timestamp, weight)")
     }
 
     /// Bad rows on line 3 of `logs/bad.csv`, with the field (1-based) the error is in, when one is.
-    static let badRows: [(name: String, row: Data, column: Int?)] = [
-        ("unparsable weight", Data("u2,i2,click,1732000001,n/a".utf8), 5),
-        ("empty item id", Data("u2,,click,1732000001,2".utf8), 2),
-        ("item id not UTF-8", Data("u2,i".utf8) + Data([0xFF]) + Data(",click,1732000001,2".utf8), 2),
-        ("too few fields", Data("u2,i2,click".utf8), nil),
-        ("too many fields", Data("u2,i2,click,1732000001,2,extra".utf8), nil),
-        ("text after a closing quote", Data(#"u2,"i2"x,click,1732000001,2"#.utf8), 2),
+    static let badRows: [(row: Data, message: String)] = [
+        (Data("u2,i2,click,1732000001,n/a".utf8), "logs/bad.csv:3:5: error: [tokenize] unparsable weight 'n/a'"),
+        (Data("u2,,click,1732000001,2".utf8), "logs/bad.csv:3:2: error: [tokenize] empty item id"),
+        (Data("u2,i".utf8) + Data([0xFF]) + Data(",click,1732000001,2".utf8),
+         "logs/bad.csv:3:2: error: [tokenize] item id is not valid UTF-8"),
+        (Data("u2,i2,click".utf8), "logs/bad.csv:3: error: [read] expected 5 fields, found 3"),
+        (Data("u2,i2,click,1732000001,2,extra".utf8), "logs/bad.csv:3: error: [read] expected 5 fields, found 6"),
+        (Data(#"u2,"i2"x,click,1732000001,2"#.utf8),
+         "logs/bad.csv:3:2: error: [read] unexpected character after closing quote"),
+        (Data(#"u2,i"2,click,1732000001,2"#.utf8), "logs/bad.csv:3:2: error: [read] quote in unquoted field"),
     ]
 
     @Test(arguments: 0..<badRows.count)
     func aBadRowUnderFailExits65AtItsLineAndColumn(_ which: Int) throws {
-        let (name, row, column) = Self.badRows[which]
+        let (row, message) = Self.badRows[which]
         let bytes = Data((Self.header + "u1,i1,view,1732000000,1.5\n").utf8) + row
             + Data("\nu3,i1,view,1732000002,3\n".utf8)
         let folder = try Self.fixture("bad-row", pipeline: Self.pipeline(input: "  bad_rows: {policy: fail}\n"),
                                       files: ["logs/bad.csv": bytes])
         defer { EndToEnd.cleanUp(folder) }
         let result = try Self.run(folder)
-        #expect(result.status == 65, "\(name): \(result.transcript)")
-        let place = column.map { "logs/bad\\.csv:3:\($0)" } ?? #"logs/bad\.csv:3(:\d+)?"#
-        try Self.expectLine(result, matching: place + #": error: \[\w+\] .+"#)
+        #expect(result.status == 65, "\(result.transcript)")
+        Self.expectGolden(result, message)
     }
 
     @Test func moreBadRowsThanMaxExits65AndExactlyMaxSucceeds() throws {
@@ -117,7 +132,9 @@ import Testing
             let result = try Self.run(folder)
             #expect(result.status == status, "max \(max): \(result.transcript)")
             if status == 65 {
-                try Self.expectLine(result, matching: #"(.*: )?error: \[\w+\] .+"#)
+                // The second bad row (line 5) is the one too many.
+                Self.expectGolden(result, "logs/bad.csv:5:2: error: [tokenize] empty item id; "
+                                  + "too many bad rows (more than max 1, policy skip)")
                 #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("out").path))
             } else {
                 try EndToEnd.check(folder.appendingPathComponent("p.yaml"), folder.appendingPathComponent("out"))
@@ -145,26 +162,36 @@ import Testing
         defer { EndToEnd.cleanUp(folder) }
         let result = try Self.run(folder)
         #expect(result.status == 65, "\(damage): \(result.transcript)")
-        try Self.expectLine(result, matching: #"logs/t\.csv\.zst(:\d+)*: error: \[read\] .*\d+.*"#)
+        // Offsets are into the compressed file: where it ends, or where the last frame ended.
+        Self.expectGolden(result, damage == "truncated"
+                          ? "logs/t.csv.zst: error: [read] truncated zstd frame at byte \(whole.count / 2)"
+                          : "logs/t.csv.zst: error: [read] unexpected data after the last zstd frame at byte \(whole.count)")
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("out").path))
     }
 
-    /// Invalid pipelines: (name, pipeline text, line, column, a word the message names).
-    static let invalidPipelines: [(String, String, Int, Int, String)] = [
-        ("unknown top-level key", pipeline(extra: "colour: red\n"), 15, 1, "colour"),
-        ("unknown input key", pipeline(input: "  colour: red\n"), 6, 3, "colour"),
-        ("unknown loss kind", pipeline().replacingOccurrences(of: "kind: sum", with: "kind: hinge"), 12, 9, "hinge"),
-        ("unset variable", pipeline(output: "out/${date}"), 14, 8, "date"),
+    /// Invalid pipelines and their golden messages.
+    static let invalidPipelines: [(text: String, message: String)] = [
+        (pipeline(extra: "colour: red\n"),
+         "p.yaml:15:1: error: [pipeline] unknown key 'colour' (expected one of: version, name, description, "
+         + "input, vocabulary, count, loss, gradients, output, run)"),
+        (pipeline(input: "  colour: red\n"),
+         "p.yaml:6:3: error: [pipeline] unknown key 'colour' in input (expected one of: paths, header, "
+         + "delimiter, columns, time_format, where, bad_rows)"),
+        (pipeline().replacingOccurrences(of: "kind: sum", with: "kind: hinge"),
+         "p.yaml:12:9: error: [pipeline] loss.kind: unknown value 'hinge' (expected one of: sum, mse, "
+         + "poisson_nll, multinomial_nll, kl)"),
+        (pipeline(output: "out/${date}"),
+         "p.yaml:14:8: error: [pipeline] output.dir: unset variable 'date' (give it with --var date=VALUE)"),
     ]
 
     @Test(arguments: 0..<invalidPipelines.count)
     func anInvalidPipelineExits78AtFileLineColumn(_ which: Int) throws {
-        let (name, text, line, column, word) = Self.invalidPipelines[which]
+        let (text, message) = Self.invalidPipelines[which]
         let folder = try Self.fixture("invalid-pipeline", pipeline: text, files: ["logs/good.csv": Data(Self.good.utf8)])
         defer { EndToEnd.cleanUp(folder) }
         let result = try Self.run(folder)
-        #expect(result.status == 78, "\(name): \(result.transcript)")
-        try Self.expectLine(result, matching: "p\\.yaml:\(line):\(column): error: \\[pipeline\\] .*\(Self.escaped(word)).*")
+        #expect(result.status == 78, "\(result.transcript)")
+        Self.expectGolden(result, message)
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("out").path))
     }
 
@@ -174,7 +201,7 @@ import Testing
         defer { EndToEnd.cleanUp(folder) }
         let result = try Self.run(folder)
         #expect(result.status == 73, "\(result.transcript)")
-        try Self.expectLine(result, matching: #"(.*: )?error: \[\w+\] .+"#)
+        try Self.expectLine(result, matching: #"(.*/)?blocker/out: error: \[write\] cannot create the output folder.*"#)
     }
 
     @Test func anOutOfVocabularyIdUnderOovFailExits65() throws {
@@ -183,7 +210,9 @@ import Testing
         defer { EndToEnd.cleanUp(folder) }
         let result = try Self.run(folder)
         #expect(result.status == 65, "\(result.transcript)")
-        try Self.expectLine(result, matching: #"(.*: )?error: \[\w+\] .*i2.*"#)
+        // Out of vocabulary is decided after the whole input (min_count), so the place is the vocabulary entry.
+        Self.expectGolden(result, "p.yaml:7:3: error: [tokenize] item id 'i2' is out of vocabulary "
+                          + "(seen 1 time(s); min_count 2, max_size 0) and oov is 'fail'")
     }
 
     /// A failed run neither touches the previous output nor leaves its temporary folder behind.

@@ -29,7 +29,7 @@ sys.path.insert(0, HERE)
 import check_run  # noqa: E402
 
 GEN = os.path.join(ROOT, "tools", "gen_interactions.py")
-DATA_VERSION = "v1"
+DATA_VERSION = "v2"
 # (file name, rows, seed, start); 50k rows in all, one day each.
 LOGS = [("day1.csv.zst", 20_000, 11, 1_732_000_000),
         ("day2.csv.zst", 20_000, 12, 1_732_086_400),
@@ -62,6 +62,29 @@ QUOTE_ERROR = (
 )
 
 
+def write_quoted_big(path: str) -> None:
+    """60k generated rows rewritten with CRLF line ends, a BOM and quoted item ids that hold
+    delimiters, doubled quotes and line ends; compressed as three zstd frames split at byte
+    offsets that fall inside records, so records cross both frame and batch boundaries."""
+    gen = subprocess.run([sys.executable, GEN, "--rows", "60000", "--items", "3000", "--users", "400",
+                          "--days", "1", "--start", "1732259200", "--seed", "14", "--out", "-"],
+                         check=True, capture_output=True).stdout
+    lines = gen.rstrip(b"\n").split(b"\n")
+    out = [b"\xef\xbb\xbf" + lines[0]]
+    for j, line in enumerate(lines[1:]):
+        user, item, rest = line.split(b",", 2)
+        item = [b'"%s"' % item, b'"%s,x"' % item, b'"%s ""q"""' % item, b'"%s\r\nnl"' % item,
+                b'"%s\nlf"' % item, item, item][j % 7]
+        out.append(b",".join([user, item, rest]))
+    data = b"\r\n".join(out) + b"\r\n"
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    cuts = [0, len(data) // 3 + 17, 2 * len(data) // 3 + 5, len(data)]
+    with open(path, "wb") as f:
+        for a, b in zip(cuts, cuts[1:]):
+            f.write(subprocess.run(["zstd", "-q", "-3", "-c"], input=data[a:b], check=True,
+                                   capture_output=True).stdout)
+
+
 def generate_data(data: str) -> None:
     """Writes the logs into `data` once; concurrent callers race to an atomic rename."""
     if os.path.exists(os.path.join(data, "ok")):
@@ -79,6 +102,7 @@ def generate_data(data: str) -> None:
             body = gen.split(b"\n", 1)[1].replace(b",", b"\t")
             with open(os.path.join(tmp, "day1.tsv"), "wb") as f:
                 f.write(body)
+    write_quoted_big(os.path.join(tmp, "quoted", "quoted-big.csv.zst"))
     os.mkdir(os.path.join(tmp, "messy"))
     with open(os.path.join(tmp, "messy", "messy.csv"), "wb") as f:
         f.write(MESSY)
@@ -236,6 +260,14 @@ CASES = {
     "quote-error-quarantine": lambda: [(pipeline(
         "quote-error-quarantine", ["item"], paths='["data/quote/quote-error.csv"]',
         bad_rows=["policy: quarantine", "max: 1"]), {})],
+    # Quoted fields across zstd frames and batches, with one and four workers
+    "quoted-multiframe-workers": lambda: [
+        (pipeline("quoted-multiframe-workers", ["user", "item"], paths='["data/quoted/*.csv.zst"]',
+                  vocab=vocab_block(user={}, item={"min_count": 2}), loss="kind: multinomial_nll", out="out1"),
+         {}, ["--workers", "1"]),
+        (pipeline("quoted-multiframe-workers", ["user", "item"], paths='["data/quoted/*.csv.zst"]',
+                  vocab=vocab_block(user={}, item={"min_count": 2}), loss="kind: multinomial_nll", out="out4"),
+         {}, ["--workers", "4"])],
     # Persistent vocabularies
     "vocab-extend-twice": lambda: [
         (pipeline("vocab-extend-twice", ["item"], paths='["data/logs/day1.csv.zst"]', out="out1",
@@ -261,7 +293,7 @@ def run_case(name: str, tally: str, data: str, work: str, log) -> bool:
     os.makedirs(folder)
     os.symlink(data, os.path.join(folder, "data"))
     ok = True
-    for step, (text, extras) in enumerate(CASES[name]()):
+    for step, (text, extras, *tally_args) in enumerate(CASES[name]()):
         path = os.path.join(folder, f"step{step + 1}.yaml")
         with open(path, "w") as f:
             f.write(text)
@@ -277,7 +309,8 @@ def run_case(name: str, tally: str, data: str, work: str, log) -> bool:
                     before += ["--vocab-before", f"{role}={copy}"]
                 else:
                     before += ["--vocab-before", f"{role}=none"]
-        res = subprocess.run([tally, "run", path], cwd=folder, capture_output=True, text=True)
+        res = subprocess.run([tally, "run", path] + (tally_args[0] if tally_args else []),
+                             cwd=folder, capture_output=True, text=True)
         if res.returncode != 0:
             log(f"FAIL {name} step {step + 1}: tally exited {res.returncode}\n{res.stderr.strip()}\n"
                 f"--- {path}\n{text}")
