@@ -14,6 +14,12 @@ import Testing
         #expect(Set(files) == Set(Self.examples))
     }
 
+    @Test(arguments: examples)
+    func everyPipelineFileValidates(_ file: String) throws {
+        let result = try EndToEnd.tally(["validate", "pipelines/\(file)", "--var", "date=2024-11-19"], in: EndToEnd.root)
+        #expect(result.status == 0, "\(result.transcript)")
+    }
+
     @Test(arguments: ["quickstart", "movielens-ratings", "movielens-tags"])
     func aSingleRunPipelineMatchesTheIndependentCheck(_ name: String) throws {
         let sandbox = try EndToEnd.sandbox(name)

@@ -14,6 +14,8 @@ import Testing
         "pair-sum", "pair-mse-csv-target", "pair-multinomial-parquet-target", "pair-kl-max-size-drop",
         "pair-poisson-zst-target-where",
         "messy-skip", "messy-quarantine-pairs", "quote-error-quarantine", "quoted-multiframe-workers",
+        "unicode-ties-kl-zero-weight", "unicode-events-first-seen-csv-target", "where-on-columns-without-roles",
+        "uncompressed-small-row-groups", "everything-filtered-out",
         "vocab-extend-twice", "vocab-extend-then-frozen-pairs",
     ]
 

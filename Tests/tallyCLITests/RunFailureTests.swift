@@ -215,6 +215,40 @@ import Testing
                           + "(seen 1 time(s); min_count 2, max_size 0) and oov is 'fail'")
     }
 
+    /// Command-line misuse is 64; a pipeline file that does not exist is "no input" (66).
+    static let misuse: [(arguments: [String], status: Int32)] = [
+        (["run"], 64),
+        (["run", "p.yaml", "--var", "novalue"], 64),
+        (["run", "p.yaml", "--workers", "0"], 64),
+        (["run", "p.yaml", "--workers", "many"], 64),
+        (["run", "missing.yaml"], 66),
+    ]
+
+    @Test(arguments: 0..<misuse.count)
+    func commandLineMisuseHasItsExitCode(_ which: Int) throws {
+        let (arguments, status) = Self.misuse[which]
+        let folder = try Self.fixture("usage", pipeline: Self.pipeline(), files: ["logs/good.csv": Data(Self.good.utf8)])
+        defer { EndToEnd.cleanUp(folder) }
+        let result = try EndToEnd.tally(arguments, in: folder)
+        #expect(result.status == status, "\(arguments): \(result.transcript)")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("out").path))
+    }
+
+    /// A successful run replaces the whole output folder: no file of an earlier run survives.
+    @Test func aSuccessfulRunReplacesTheWholeOutputFolder() throws {
+        let rows = Self.good + "u4,i4,view,1,n/a\n"
+        let folder = try Self.fixture("replaces-output", pipeline: Self.pipeline(input: "  bad_rows: {policy: quarantine}\n"),
+                                      files: ["logs/good.csv": Data(rows.utf8)])
+        defer { EndToEnd.cleanUp(folder) }
+        let first = try Self.run(folder)
+        try #require(first.status == 0, "\(first.transcript)")
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("out/quarantine.parquet").path))
+        try EndToEnd.write(Self.pipeline(input: "  bad_rows: {policy: skip}\n"), to: "p.yaml", in: folder)
+        let second = try Self.run(folder)
+        try #require(second.status == 0, "\(second.transcript)")
+        try EndToEnd.check(folder.appendingPathComponent("p.yaml"), folder.appendingPathComponent("out"))
+    }
+
     /// A failed run neither touches the previous output nor leaves its temporary folder behind.
     @Test(arguments: ["bad row", "corrupt zstd", "invalid pipeline"])
     func aFailedRunLeavesThePreviousOutputUntouched(_ failure: String) throws {

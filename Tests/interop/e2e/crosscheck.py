@@ -29,7 +29,7 @@ sys.path.insert(0, HERE)
 import check_run  # noqa: E402
 
 GEN = os.path.join(ROOT, "tools", "gen_interactions.py")
-DATA_VERSION = "v2"
+DATA_VERSION = "v3"
 # (file name, rows, seed, start); 50k rows in all, one day each.
 LOGS = [("day1.csv.zst", 20_000, 11, 1_732_000_000),
         ("day2.csv.zst", 20_000, 12, 1_732_086_400),
@@ -53,6 +53,22 @@ MESSY = (
     b"u0000010,sku-\xff\xfe,view,1732000009,1\r\n"                  # 13 bad: not UTF-8
     b'u0000011,"sku-00000005",click,1732000010,0.25'                # 14, no line end
 )
+# Non-ASCII ids with tied counts (frequency order breaks ties by id bytes), a row of weight 0
+# (under kl its key's grad is -inf), an event missing from the events table.
+UNICODE = """user_id,item_id,event,timestamp,weight
+u1,\u00e9,view,1,1
+u2,z,click,2,2
+u3,\u00c9,view,3,1
+u4,e\u0301,cart,4,0
+u5,Z,view,5,3
+u1,z,purchase,6,1
+u2,\u00e9,view,7,1
+u3,\u00c9,refund,8,1
+u6,\u65e5\u672c,view,9,1.5
+u7,\U0001F600,view,10,0.5
+u8,a b,view,11,1
+""".encode()
+UNICODE_TARGET = "item_id,logit\n\u00e9,1.5\nZ,-2\n\U0001F600,0.25\nnever-seen,3\n".encode()
 # A quote error: text after a closing quote (line 3).
 QUOTE_ERROR = (
     b"user_id,item_id,event,timestamp,weight\n"
@@ -106,6 +122,9 @@ def generate_data(data: str) -> None:
     os.mkdir(os.path.join(tmp, "messy"))
     with open(os.path.join(tmp, "messy", "messy.csv"), "wb") as f:
         f.write(MESSY)
+    os.mkdir(os.path.join(tmp, "edge"))
+    with open(os.path.join(tmp, "edge", "unicode.csv"), "wb") as f:
+        f.write(UNICODE)
     os.mkdir(os.path.join(tmp, "quote"))
     with open(os.path.join(tmp, "quote", "quote-error.csv"), "wb") as f:
         f.write(QUOTE_ERROR)
@@ -166,7 +185,7 @@ def write_target(path: str, key: list, column: str, kind: str, seed: int) -> Non
 # files to write}). Steps run in order in one folder (for persistent vocabularies).
 
 def pipeline(name, key, *, paths='["data/logs/*.csv.zst"]', columns=None, weight="column: weight",
-             vocab=None, loss="kind: sum", where=None, bad_rows=None, header=None, out="out"):
+             vocab=None, loss="kind: sum", where=None, bad_rows=None, header=None, out="out", output=None):
     """A pipeline file's text. `vocab`, `where`, `bad_rows`, `header` are YAML lines (no indent)."""
     cols = columns or {"user": "user_id", "item": "item_id", "event": "event", "weight": "weight"}
     lines = ["version: 1", f"name: {name}", f"description: generated cross-check {name}",
@@ -180,7 +199,7 @@ def pipeline(name, key, *, paths='["data/logs/*.csv.zst"]', columns=None, weight
     lines += ["vocabulary:"] + [f"  {x}" for x in (vocab or [f"{key[-1]}: {{}}"])]
     lines += ["count:", f"  key: [{', '.join(key)}]", "  weight:"] + [f"    {x}" for x in weight.split("\n")]
     lines += ["loss:"] + [f"  {x}" for x in loss.split("\n")]
-    lines += ["output:", f"  dir: {out}"]
+    lines += ["output:", f"  dir: {out}"] + [f"  {x}" for x in output or []]
     return "\n".join(lines) + "\n"
 
 
@@ -192,7 +211,7 @@ def vocab_block(**roles):
     return lines
 
 
-EVENTS = "events: {view: 1, click: 3, cart: 5, purchase: 10}\ndefault: 0.5"
+EVENTS = "events: {view: 1, click: 3, purchase: 10}\ndefault: 0.5"   # cart takes the default
 
 CASES = {
     # [item]
@@ -268,6 +287,25 @@ CASES = {
         (pipeline("quoted-multiframe-workers", ["user", "item"], paths='["data/quoted/*.csv.zst"]',
                   vocab=vocab_block(user={}, item={"min_count": 2}), loss="kind: multinomial_nll", out="out4"),
          {}, ["--workers", "4"])],
+    # Edge cases
+    "unicode-ties-kl-zero-weight": lambda: [(pipeline(
+        "unicode-ties-kl-zero-weight", ["item"], paths='["data/edge/unicode.csv"]', loss="kind: kl"), {})],
+    "unicode-events-first-seen-csv-target": lambda: [(pipeline(
+        "unicode-events-first-seen-csv-target", ["item"], paths='["data/edge/unicode.csv"]',
+        weight="events: {view: 1, click: 3, purchase: 10}\ndefault: 2.5",
+        vocab=vocab_block(item={"order": "first_seen"}),
+        loss="kind: multinomial_nll\ntarget: target.csv\ntarget_column: logit"), {"target.csv": UNICODE_TARGET})],
+    "where-on-columns-without-roles": lambda: [(pipeline(
+        "where-on-columns-without-roles", ["item"], columns={"item": "item_id", "weight": "weight"},
+        where=["event: [click, purchase]", "user_id: [" + ", ".join(f"u{u:07d}" for u in range(0, 400, 3)) + "]"],
+        loss="kind: poisson_nll"), {})],
+    "uncompressed-small-row-groups": lambda: [(pipeline(
+        "uncompressed-small-row-groups", ["user", "item"], vocab=vocab_block(user={}, item={}),
+        loss="kind: multinomial_nll", output=["compression: none", "row_group_rows: 1000"]), {})],
+    "everything-filtered-out": lambda: [(pipeline(
+        "everything-filtered-out", ["item"], where=["event: [no-such-event]"],
+        loss="kind: multinomial_nll\ntarget: target.parquet\ntarget_column: logit"),
+        {"target.parquet": (["item"], "logit", "multinomial_nll", 9)})],
     # Persistent vocabularies
     "vocab-extend-twice": lambda: [
         (pipeline("vocab-extend-twice", ["item"], paths='["data/logs/day1.csv.zst"]', out="out1",
@@ -297,8 +335,12 @@ def run_case(name: str, tally: str, data: str, work: str, log) -> bool:
         path = os.path.join(folder, f"step{step + 1}.yaml")
         with open(path, "w") as f:
             f.write(text)
-        for fname, (key, column, kind, seed) in extras.items():
-            write_target(os.path.join(folder, fname), key, column, kind, seed)
+        for fname, content in extras.items():
+            if isinstance(content, bytes):
+                with open(os.path.join(folder, fname), "wb") as f:
+                    f.write(content)
+            else:
+                write_target(os.path.join(folder, fname), *content)
         spec = check_run.load_pipeline(path, {})
         before = []
         for role, vs in spec.vocab.items():
