@@ -15,7 +15,8 @@ import Testing
         "pair-poisson-zst-target-where",
         "messy-skip", "messy-quarantine-pairs", "quote-error-quarantine", "quoted-multiframe-workers",
         "unicode-ties-kl-zero-weight", "unicode-events-first-seen-csv-target", "where-on-columns-without-roles",
-        "uncompressed-small-row-groups", "everything-filtered-out",
+        "uncompressed-small-row-groups", "filter-before-validation", "everything-filtered-out",
+        "bad-rows-in-every-batch-workers",
         "vocab-extend-twice", "vocab-extend-then-frozen-pairs",
     ]
 

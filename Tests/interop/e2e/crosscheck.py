@@ -29,7 +29,7 @@ sys.path.insert(0, HERE)
 import check_run  # noqa: E402
 
 GEN = os.path.join(ROOT, "tools", "gen_interactions.py")
-DATA_VERSION = "v3"
+DATA_VERSION = "v5"
 # (file name, rows, seed, start); 50k rows in all, one day each.
 LOGS = [("day1.csv.zst", 20_000, 11, 1_732_000_000),
         ("day2.csv.zst", 20_000, 12, 1_732_086_400),
@@ -68,6 +68,14 @@ u6,\u65e5\u672c,view,9,1.5
 u7,\U0001F600,view,10,0.5
 u8,a b,view,11,1
 """.encode()
+# Bad rows that a filter removes first (only a wrong field count is bad whatever the filter).
+WHERE_BAD = (b"user_id,item_id,event,timestamp,weight\n"
+             b"u1,i1,view,1,1\n"
+             b"u2,i2,click,1,n/a\n"       # filtered out before its weight is read
+             b"u3,,click,1,1\n"           # filtered out before its id is checked
+             b"u4,i4\n"                   # bad: two fields
+             b"u5,i5,view,1,n/a\n"        # bad: kept by the filter, weight unparsable
+             b"u6,i1,view,1,2\n")
 UNICODE_TARGET = "item_id,logit\n\u00e9,1.5\nZ,-2\n\U0001F600,0.25\nnever-seen,3\n".encode()
 # A quote error: text after a closing quote (line 3).
 QUOTE_ERROR = (
@@ -101,6 +109,34 @@ def write_quoted_big(path: str) -> None:
                                    capture_output=True).stdout)
 
 
+def write_big_bad(path: str) -> None:
+    """60k generated rows with a bad row every 2999 rows (five kinds in turn) and a quoted,
+    two-line item id every 13 rows, in one zstd frame: bad rows land in every batch, and physical
+    line numbers drift from record numbers."""
+    gen = subprocess.run([sys.executable, GEN, "--rows", "60000", "--items", "3000", "--users", "400",
+                          "--days", "1", "--start", "1732345600", "--seed", "15", "--out", "-"],
+                         check=True, capture_output=True).stdout
+    lines = gen.rstrip(b"\n").split(b"\n")
+    out = [lines[0]]
+    bad = [lambda u, i, r: b"%s,%s,%s" % (u, i, r.rsplit(b",", 1)[0] + b",n/a"),
+           lambda u, i, r: b"%s,%s" % (u, i),
+           lambda u, i, r: b"%s,,%s" % (u, r),
+           lambda u, i, r: b'%s,%s"x,%s' % (u, i, r),
+           lambda u, i, r: b"%s,%s\xff,%s" % (u, i, r)]
+    for j, line in enumerate(lines[1:]):
+        user, item, rest = line.split(b",", 2)
+        if j % 2999 == 2998:
+            out.append(bad[(j // 2999) % len(bad)](user, item, rest))
+        elif j % 13 == 0:
+            out.append(b'%s,"%s\nsecond line",%s' % (user, item, rest))
+        else:
+            out.append(line)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(subprocess.run(["zstd", "-q", "-3", "-c"], input=b"\n".join(out) + b"\n", check=True,
+                               capture_output=True).stdout)
+
+
 def generate_data(data: str) -> None:
     """Writes the logs into `data` once; concurrent callers race to an atomic rename."""
     if os.path.exists(os.path.join(data, "ok")):
@@ -119,12 +155,15 @@ def generate_data(data: str) -> None:
             with open(os.path.join(tmp, "day1.tsv"), "wb") as f:
                 f.write(body)
     write_quoted_big(os.path.join(tmp, "quoted", "quoted-big.csv.zst"))
+    write_big_bad(os.path.join(tmp, "bigbad", "big-bad.csv.zst"))
     os.mkdir(os.path.join(tmp, "messy"))
     with open(os.path.join(tmp, "messy", "messy.csv"), "wb") as f:
         f.write(MESSY)
     os.mkdir(os.path.join(tmp, "edge"))
     with open(os.path.join(tmp, "edge", "unicode.csv"), "wb") as f:
         f.write(UNICODE)
+    with open(os.path.join(tmp, "edge", "where-bad.csv"), "wb") as f:
+        f.write(WHERE_BAD)
     os.mkdir(os.path.join(tmp, "quote"))
     with open(os.path.join(tmp, "quote", "quote-error.csv"), "wb") as f:
         f.write(QUOTE_ERROR)
@@ -302,10 +341,18 @@ CASES = {
     "uncompressed-small-row-groups": lambda: [(pipeline(
         "uncompressed-small-row-groups", ["user", "item"], vocab=vocab_block(user={}, item={}),
         loss="kind: multinomial_nll", output=["compression: none", "row_group_rows: 1000"]), {})],
+    "filter-before-validation": lambda: [(pipeline(
+        "filter-before-validation", ["item"], paths='["data/edge/where-bad.csv"]', where=["event: [view]"],
+        bad_rows=["policy: quarantine"]), {})],
     "everything-filtered-out": lambda: [(pipeline(
         "everything-filtered-out", ["item"], where=["event: [no-such-event]"],
         loss="kind: multinomial_nll\ntarget: target.parquet\ntarget_column: logit"),
         {"target.parquet": (["item"], "logit", "multinomial_nll", 9)})],
+    # Bad rows in every batch, quarantined, with one and three workers
+    "bad-rows-in-every-batch-workers": lambda: [
+        (pipeline("bad-rows-in-every-batch-workers", ["user", "item"], paths='["data/bigbad/*.csv.zst"]',
+                  vocab=vocab_block(user={}, item={}), bad_rows=["policy: quarantine"],
+                  loss="kind: poisson_nll", out=f"out{w}"), {}, ["--workers", str(w)]) for w in (1, 3)],
     # Persistent vocabularies
     "vocab-extend-twice": lambda: [
         (pipeline("vocab-extend-twice", ["item"], paths='["data/logs/day1.csv.zst"]', out="out1",
