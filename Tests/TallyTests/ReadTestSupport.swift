@@ -7,7 +7,7 @@ final class TemporaryFolder {
     let path: String
 
     init() throws {
-        path = NSTemporaryDirectory() + "tally-read-" + UUID().uuidString
+        path = NSTemporaryDirectory() + "tally-test-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
 

@@ -1,53 +1,68 @@
-/// How a count key is made from a row's ids: `[item]`, `[user]` or `[user, item]`.
+/// How a count key is made from a row: `[item]`, `[user]`, `[user, item]` or `[item, time]`.
 ///
-/// A key is one `UInt64`: a single id, or `(user << 32) | item`. Packing keeps keys of any
-/// shape in one kind of table, and the numeric order of packed final indices is the order of
-/// `counts.parquet`.
+/// A key is one `UInt64`: one part, or two parts as `(first << 32) | second`. A role part is an
+/// id (local, provisional or final, depending on the stage); a time part is a bin number,
+/// stored with a bias of 2³¹ so that the numeric order of packed keys is the order of
+/// `counts.parquet` even for bins before the origin.
 struct KeyShape: Sendable {
+    enum Part: Sendable, Equatable {
+        case role(Role)
+        case timeBin
+    }
+
+    let parts: [Part]
     /// The roles in the key, in key order.
     let roles: [Role]
-    /// The position of each key role among the tokenized roles (`RowRules.roles`).
-    let positions: [Int]
+    /// For each part, the position of its role among the tokenized roles (nil for time).
+    let positions: [Int?]
 
     init(key: [Pipeline.Count.KeyPart], tokenized: [Role]) {
-        roles = key.compactMap { Role(rawValue: $0.rawValue) }
-        positions = roles.map { tokenized.firstIndex(of: $0)! }
+        parts = key.map { $0 == .time ? .timeBin : .role(Role(rawValue: $0.rawValue)!) }
+        roles = parts.compactMap { if case .role(let role) = $0 { role } else { nil } }
+        positions = parts.map { if case .role(let role) = $0 { tokenized.firstIndex(of: role)! } else { nil } }
     }
 
+    var hasTime: Bool { parts.contains(.timeBin) }
+
+    static let binBias: Int64 = 1 << 31
+
+    /// Packs one or two 32-bit parts.
     @inline(__always)
-    func pack(_ ids: (Int32) -> Int32) -> UInt64 {
-        roles.count == 1
-            ? UInt64(UInt32(bitPattern: ids(0)))
-            : UInt64(UInt32(bitPattern: ids(0))) << 32 | UInt64(UInt32(bitPattern: ids(1)))
+    func pack(_ first: UInt32, _ second: UInt32) -> UInt64 {
+        parts.count == 1 ? UInt64(first) : UInt64(first) << 32 | UInt64(second)
     }
 
-    /// The id of key part `part` (0 or 1) in `key`.
+    /// The raw 32 bits of part `part` (0 or 1) of `key`.
     @inline(__always)
-    func unpack(_ key: UInt64, part: Int) -> Int32 {
-        roles.count == 1 || part == 1
-            ? Int32(bitPattern: UInt32(truncatingIfNeeded: key))
-            : Int32(bitPattern: UInt32(truncatingIfNeeded: key >> 32))
+    func part(_ key: UInt64, _ part: Int) -> UInt32 {
+        parts.count == 1 || part == 1 ? UInt32(truncatingIfNeeded: key) : UInt32(truncatingIfNeeded: key >> 32)
     }
 
-    /// `key` with each part mapped by `transform(part, id)`.
+    /// The id in role part `part` of `key`.
+    @inline(__always)
+    func id(_ key: UInt64, part: Int) -> Int32 { Int32(bitPattern: self.part(key, part)) }
+
+    /// The time bin of `key` (for `[item, time]`).
+    @inline(__always)
+    func bin(_ key: UInt64) -> Int64 { Int64(part(key, parts.count - 1)) - Self.binBias }
+
+    /// The stored form of bin `j`, or nil when it does not fit in 32 bits.
+    @inline(__always)
+    static func storedBin(_ j: Int64) -> UInt32? {
+        let biased = j + binBias
+        return biased >= 0 && biased <= Int64(UInt32.max) ? UInt32(biased) : nil
+    }
+
+    /// `key` with each role part's id mapped by `transform(position among tokenized roles, id)`;
+    /// time parts are kept.
     @inline(__always)
     func map(_ key: UInt64, _ transform: (Int, Int32) -> Int32) -> UInt64 {
-        pack { part in transform(Int(part), unpack(key, part: Int(part))) }
-    }
-}
-
-/// The hard, weighted counter: sums each kept row's weight into its key, sparsely, in O(N + K).
-struct Counter: Sendable {
-    let shape: KeyShape
-
-    /// The counts of `events`, keyed by local ids.
-    func count(_ events: EventBatch) -> KeyTable {
-        var table = KeyTable(capacity: max(64, events.ids.map(\.table.count).max() ?? 0))
-        let positions = shape.positions
-        for row in 0..<events.rowsKept {
-            let key = shape.pack { part in events.localIds[positions[Int(part)]][row] }
-            table.add(key: key, count: 1, value: events.weights[row])
+        var mapped: (UInt32, UInt32) = (0, 0)
+        for p in 0..<parts.count {
+            let raw = part(key, p)
+            let value = positions[p].map { UInt32(bitPattern: transform($0, Int32(bitPattern: raw))) } ?? raw
+            if p == 0 { mapped.0 = value } else { mapped.1 = value }
         }
-        return table
+        return pack(mapped.0, mapped.1)
     }
 }

@@ -1,22 +1,30 @@
-/// Sums per key: a count and a value for each key, in first-insertion order.
+/// Sums per key — a count, a value and the value's derivatives — in first-insertion order.
 ///
-/// A key is a `UInt64`: one id, or a pair of ids packed as `(user << 32) | item`. The table is
-/// the counter's monoid: `add(key:count:value:)` and `merge(_:mapping:)` are sums, and rows
-/// keep the order in which their keys first appeared, so folding partials in input order gives
-/// the same bytes for any number of workers. Sparse: memory is O(distinct keys), never a one-hot
-/// matrix. Not thread-safe.
-struct KeyTable {
+/// A key is a `UInt64` (see `KeyShape`). Each key has a row: `counts[row]` and `channels`
+/// doubles in `sums[row * channels ..< (row + 1) * channels]`: channel 0 is the value v_k, the
+/// others ∂v_k/∂θ for the differentiated parameters (see `Channels`). The table is the counter's
+/// monoid: `add` and `merge` are sums, and rows keep the order in which their keys first
+/// appeared, so folding partials in input order gives the same bytes for any number of workers.
+///
+/// With decay, sums are anchored at a time (`anchor`, seconds): they hold Σ b_i·e^(−λ(anchor − t_i))
+/// and its derivative. `merge` re-anchors exactly (see `Decay`). Sparse: memory is O(distinct
+/// keys), never a one-hot matrix. Not thread-safe.
+struct KeyTable: Sendable {
+    let channels: Int
     /// The keys, in first-insertion order.
     private(set) var keys: [UInt64] = []
-    /// Rows whose own key this is.
+    /// Rows whose own hard key this is.
     private(set) var counts: [Int64] = []
-    /// v_k: the sum of the rows' weights.
-    private(set) var values: [Double] = []
+    /// `channels` sums per row.
+    private(set) var sums: [Double] = []
+    /// The time the decayed sums are anchored at (nil before the first decayed row).
+    var anchor: Double?
     /// 0 = empty, else row + 1.
     private var slots: [Int32]
     private var mask: Int
 
-    init(capacity: Int = 1024) {
+    init(channels: Int = 1, capacity: Int = 1024) {
+        self.channels = channels
         var size = 16
         while size < capacity * 2 { size <<= 1 }
         slots = Array(repeating: 0, count: size)
@@ -25,27 +33,72 @@ struct KeyTable {
 
     var count: Int { keys.count }
 
+    /// Channel `channel` of row `row`.
+    @inline(__always)
+    func sum(_ row: Int, _ channel: Int) -> Double { sums[row &* channels &+ channel] }
+
     /// Removes every key, keeping the allocated storage.
     mutating func removeAll() {
         keys.removeAll(keepingCapacity: true)
         counts.removeAll(keepingCapacity: true)
-        values.removeAll(keepingCapacity: true)
+        sums.removeAll(keepingCapacity: true)
         for i in slots.indices { slots[i] = 0 }
+        anchor = nil
     }
 
-    /// Adds `count` rows of total weight `value` to `key`.
+    /// Adds `count` rows and the values `v0, v1, v2` (channels 0, 1, 2; extra ones ignored).
     @inline(__always)
-    mutating func add(key: UInt64, count: Int64, value: Double) {
+    mutating func add(key: UInt64, count: Int64, _ v0: Double, _ v1: Double = 0, _ v2: Double = 0) {
         let row = self.row(for: key)
         counts[row] += count
-        values[row] += value
+        let base = row &* channels
+        sums.withUnsafeMutableBufferPointer { sums in
+            sums[base] += v0
+            if channels > 1 { sums[base + 1] += v1 }
+            if channels > 2 { sums[base + 2] += v2 }
+        }
     }
 
-    /// Adds every row of `other`, with its keys translated by `mapping`, in `other`'s row order.
-    mutating func merge(_ other: KeyTable, mapping: (UInt64) -> UInt64) {
-        for i in 0..<other.count {
-            add(key: mapping(other.keys[i]), count: other.counts[i], value: other.values[i])
+    /// Adds row `row` of `other` under `key`, with its sums multiplied by `scale(channel, sums)`.
+    @inline(__always)
+    private mutating func add(key: UInt64, from other: KeyTable, row: Int, _ transform: (inout [Double]) -> Void, scratch: inout [Double]) {
+        for c in 0..<channels { scratch[c] = other.sum(row, c) }
+        transform(&scratch)
+        let target = self.row(for: key)
+        counts[target] += other.counts[row]
+        for c in 0..<channels { sums[target &* channels &+ c] += scratch[c] }
+    }
+
+    /// Adds every row of `other`, keys translated by `mapping` (nil leaves the row out), in
+    /// `other`'s row order; with `decay`, `other`'s sums are first moved to this table's anchor.
+    mutating func merge(_ other: KeyTable, decay: Decay? = nil, mapping: (UInt64) -> UInt64?) {
+        guard other.count > 0 else { return }
+        var shift = Decay.Shift.identity
+        if let decay, let theirs = other.anchor {
+            if anchor == nil { anchor = theirs }
+            if decay.mustReanchor(from: anchor!, to: theirs) {
+                reanchor(to: theirs, decay: decay)
+            }
+            shift = decay.shift(from: theirs, to: anchor!)
         }
+        var scratch = [Double](repeating: 0, count: channels)
+        for row in 0..<other.count {
+            guard let key = mapping(other.keys[row]) else { continue }
+            add(key: key, from: other, row: row, { shift.apply(to: &$0) }, scratch: &scratch)
+        }
+    }
+
+    /// Moves every sum to a new anchor (exactly: v' = e^(−λΔ)·v, ∂v'/∂λ = e^(−λΔ)(∂v/∂λ − Δ·v)).
+    mutating func reanchor(to time: Double, decay: Decay) {
+        guard let current = anchor else { anchor = time; return }
+        let shift = decay.shift(from: current, to: time)
+        var scratch = [Double](repeating: 0, count: channels)
+        for row in 0..<count {
+            for c in 0..<channels { scratch[c] = sum(row, c) }
+            shift.apply(to: &scratch)
+            for c in 0..<channels { sums[row &* channels &+ c] = scratch[c] }
+        }
+        anchor = time
     }
 
     /// The row of `key`, inserting a zero row when it is new.
@@ -62,7 +115,7 @@ struct KeyTable {
         let row = keys.count
         keys.append(key)
         counts.append(0)
-        values.append(0)
+        for _ in 0..<channels { sums.append(0) }
         slots[slot] = Int32(row + 1)
         if keys.count * 2 > slots.count { grow() }
         return row

@@ -349,7 +349,11 @@ struct PipelineDecoder {
         if let embedding = reader.section("embedding", in: section, allowed: Keys.embedding) {
             var result = Pipeline.Embedding(group: .user, dim: 1, table: nil, seed: 0, location: embedding.location)
             if let value = embedding["group"], let group = reader.choice(value, Role.self) {
-                result.group = group
+                if group == .user {
+                    result.group = group
+                } else {
+                    reader.report("bags group each user's rows (group: user); the items are what is embedded", about: value)
+                }
             }
             if let value = reader.required("dim", in: embedding), let dim = reader.integer(value, in: 1...Int.max) {
                 result.dim = dim

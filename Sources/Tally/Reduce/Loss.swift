@@ -109,8 +109,8 @@ func logSoftmax(_ logits: [Double]) -> [Double] {
     return logits.map { $0 - logNormaliser }
 }
 
-/// ψ(x), the digamma function, for x > 0: the recurrence ψ(x) = ψ(x + 1) − 1/x up to x ≥ 6,
-/// then the asymptotic series. Accurate to about 1e-15 relative.
+/// ψ(x), the digamma function: the recurrence ψ(x) = ψ(x + 1) − 1/x up to x ≥ 10, then the
+/// asymptotic series to the x⁻¹² term (truncation error below 1e-16); reflection for x < 0.
 func digamma(_ x: Double) -> Double {
     guard x.isFinite else { return x.isNaN ? .nan : (x > 0 ? .infinity : .nan) }
     if x <= 0 && x == x.rounded() { return .nan }
@@ -121,11 +121,11 @@ func digamma(_ x: Double) -> Double {
         result -= Double.pi / Foundation.tan(Double.pi * x)
         x = 1 - x
     }
-    while x < 6 {
+    while x < 10 {
         result -= 1 / x
         x += 1
     }
     let inverse = 1 / x, inverse2 = inverse * inverse
-    let series = inverse2 * (1.0 / 12 - inverse2 * (1.0 / 120 - inverse2 * (1.0 / 252 - inverse2 * (1.0 / 240 - inverse2 * (1.0 / 132)))))
+    let series = inverse2 * (1.0 / 12 - inverse2 * (1.0 / 120 - inverse2 * (1.0 / 252 - inverse2 * (1.0 / 240 - inverse2 * (1.0 / 132 - inverse2 * (691.0 / 32760))))))
     return result + Foundation.log(x) - 0.5 * inverse - series
 }

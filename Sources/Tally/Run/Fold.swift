@@ -28,18 +28,24 @@ struct RowStats: Sendable {
 final class Fold {
     private(set) var vocabularies: [Vocabulary]
     let shape: KeyShape
+    let counter: Counter
     let ledger: BadRowLedger
-    private var fileKeys = KeyTable()
-    private(set) var runKeys = KeyTable(capacity: 1 << 14)
+    private var fileKeys: KeyTable
+    private(set) var runKeys: KeyTable
     private var fileStats = RowStats()
     private(set) var runStats = RowStats()
+    /// The latest time among all kept rows (with decay): the reference `end`.
+    private(set) var latestTime: Double?
     /// One entry per finished input file.
     private(set) var inputs: [(file: InputFile, rows: RowStats)] = []
 
-    init(vocabularies: [Vocabulary], shape: KeyShape, ledger: BadRowLedger) {
+    init(vocabularies: [Vocabulary], counter: Counter, ledger: BadRowLedger) {
         self.vocabularies = vocabularies
-        self.shape = shape
+        self.counter = counter
+        self.shape = counter.shape
         self.ledger = ledger
+        fileKeys = KeyTable(channels: counter.channels.count)
+        runKeys = KeyTable(channels: counter.channels.count, capacity: 1 << 14)
     }
 
     /// Folds the next batch of `file`.
@@ -48,6 +54,7 @@ final class Fold {
         try ledger.record(events.badRows, file: file.relativePath)
         fileStats += RowStats(read: events.rowsRead, kept: events.rowsKept,
                               filtered: events.rowsFiltered, bad: events.badRows.count)
+        if let anchor = batch.keys.anchor { latestTime = max(latestTime ?? anchor, anchor) }
 
         var mappings: [[Int32]] = []
         for k in vocabularies.indices {
@@ -67,15 +74,14 @@ final class Fold {
             }
             mappings.append(mapping)
         }
-        let positions = shape.positions
-        fileKeys.merge(batch.keys) { key in
-            shape.map(key) { part, id in mappings[positions[part]][Int(id)] }
+        fileKeys.merge(batch.keys, decay: counter.decay) { key in
+            shape.map(key) { position, id in mappings[position][Int(id)] }
         }
     }
 
     /// Closes `file`: its partial joins the run's.
     func endFile(_ file: InputFile) {
-        runKeys.merge(fileKeys) { $0 }
+        runKeys.merge(fileKeys, decay: counter.decay) { $0 }
         fileKeys.removeAll()
         runStats += fileStats
         inputs.append((file, fileStats))

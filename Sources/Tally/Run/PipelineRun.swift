@@ -45,8 +45,10 @@ public struct PipelineRun {
             } ?? LoadedVocabulary()
             return Vocabulary(role: role, settings: settings, loaded: loaded)
         }
-        let target = try pipeline.loss.target.map { try TargetTable.read($0.value, roles: KeyShape(key: pipeline.count.key.value, tokenized: rules.roles).roles,
-                                                                         column: pipeline.loss.targetColumn, pipeline: pipeline) }
+        let target = try pipeline.loss.target.map {
+            try TargetTable.read($0.value, roles: KeyShape(key: pipeline.count.key.value, tokenized: rules.roles).roles,
+                                 column: pipeline.loss.targetColumn, pipeline: pipeline)
+        }
 
         let folder = try OutputFolder(path: pipeline.output.dir.value)
         var published = false
@@ -55,17 +57,18 @@ public struct PipelineRun {
         var outputs = Outputs(folder: folder, pipeline: pipeline)
         let ledger = try BadRowLedger(policy: pipeline.input.badRows, quarantinePath: folder.file("quarantine.parquet"),
                                       options: outputs.options)
-        let fold = Fold(vocabularies: vocabularies, shape: KeyShape(key: pipeline.count.key.value, tokenized: rules.roles),
-                        ledger: ledger)
+        let shape = KeyShape(key: pipeline.count.key.value, tokenized: rules.roles)
+        let fold = Fold(vocabularies: vocabularies, counter: Counter(pipeline: pipeline, shape: shape), ledger: ledger)
         let workers = options.workers ?? pipeline.run.workers ?? ProcessInfo.processInfo.activeProcessorCount
         let progress = options.progress ? Progress.onTerminal(totalBytes: files.reduce(0) { $0 + $1.size }) : nil
-        let stream = Stream(files: files, pipeline: pipeline, fold: fold, workers: max(1, workers),
-                            batchBytes: options.batchBytes, progress: progress)
+        let timings = StageTimings()
+        let stream = Stream(files: files, pipeline: pipeline,
+                            works: (0..<max(1, workers)).map { _ in CountingWork(pipeline: pipeline, counter: fold.counter) },
+                            sink: fold, batchBytes: options.batchBytes, progress: progress, timings: timings)
         defer { progress?.finish() }
         try stream.run()
-        let timings = stream.timings
 
-        let reduction = try timings.measure(.reduce) { try Reducer.reduce(fold, loss: pipeline.loss, target: target) }
+        let reduction = try timings.measure(.reduce) { try Reducer.reduce(fold, pipeline: pipeline, target: target) }
         try timings.measure(.write) {
             if let quarantined = try ledger.close() { outputs.record("quarantine.parquet", rows: quarantined) }
             try outputs.writeCounts(reduction)

@@ -2,68 +2,93 @@ import Dispatch
 import Foundation
 import Synchronization
 
+/// The work a worker queue does on each record batch; one instance per worker queue.
+protocol BatchWork: AnyObject {
+    associatedtype Output: Sendable
+    /// Processes the first `rows` records of `batch` (all of them when nil).
+    func process(_ batch: RecordBatch, layout: FileLayout, path: String, rows: Int?) throws -> Output
+    /// Seconds spent in `process`.
+    var seconds: Double { get }
+}
+
+/// Receives the workers' outputs in input order, on the fold queue.
+protocol OrderedSink: AnyObject {
+    associatedtype Output
+    func add(_ output: Output, of file: InputFile) throws
+    func endFile(_ file: InputFile)
+}
+
 /// Streams the input files through the stages on Dispatch queues:
 ///
-///     reader thread ──batches──▶ worker queues ──results──▶ fold queue (input order)
+///     reader thread ──batches──▶ worker queues ──outputs──▶ fold queue (input order) ──▶ sink
 ///
 /// The reader (a dedicated thread, the only one that blocks) decompresses and frames each file
-/// into record batches; it may run ahead of the fold by at most `inFlight` batches, so memory is
-/// bounded by the pool, never by the input. Each worker queue owns a CSV parser, a tokenizer
-/// and a counter. The fold queue puts results back in input order, whatever order the workers
-/// finish in, and folds them; errors too are reported in input order, so the first bad row is
-/// always the same one.
-final class Stream: @unchecked Sendable {
-    // Confinement: `pending`, `nextToFold`, `failure` and `fold` are touched only on `foldQueue`;
-    // each `WorkerState` only on its worker queue; `nextSequence` only on the reader thread.
+/// into record batches; it may run ahead of the fold by at most `2·workers + 2` batches, so
+/// memory is bounded by that pool, never by the input. Each worker queue owns its `Work`. The
+/// fold queue puts outputs back in input order, whatever order the workers finish in, and hands
+/// them to the sink; errors too are reported in input order, so the first bad row is always the
+/// same one.
+final class Stream<Work: BatchWork, Sink: OrderedSink>: @unchecked Sendable where Sink.Output == Work.Output {
+    // Confinement: `pending`, `nextToFold`, `failure` and the sink are touched only on
+    // `foldQueue`; each work only on its worker queue; `nextSequence` and `rowsDispatched`
+    // only on the reader thread.
     private let files: [InputFile]
-    private let pipeline: Pipeline
-    private let fold: Fold
-    private let foldQueue = DispatchQueue(label: "tally.fold")
+    private let input: Pipeline.Input
+    private let rules: RowRules
+    private let sink: Sink
+    private let works: [Work]
     private let workerQueues: [DispatchQueue]
-    private let workers: [WorkerState]
+    private let foldQueue = DispatchQueue(label: "tally.fold")
     private let credits: DispatchSemaphore
     private let finished = DispatchSemaphore(value: 0)
     private let cancelled = Atomic<Bool>(false)
-    private let rules: RowRules
     private let readerOptions: RecordReader.Options
+    private let rowLimit: Int?
+    private let progress: Progress?
+    let timings: StageTimings
 
-    private var pending: [Int: Item] = [:]
+    /// Outputs that arrived before an earlier one, and whether each holds a pool credit.
+    private var pending: [Int: (item: Item, holdsCredit: Bool)] = [:]
     private var nextToFold = 0
     private var failure: TallyError?
     private var nextSequence = 0
-    let timings = StageTimings()
-    let progress: Progress?
+    private var rowsDispatched = 0
 
     private enum Item {
-        case batch(BatchResult, file: Int)
+        case output(Work.Output, file: Int)
         case fileEnd(file: Int)
         case failure(TallyError)
         case end
     }
 
-    init(files: [InputFile], pipeline: Pipeline, fold: Fold, workers: Int, batchBytes: Int, progress: Progress?) {
+    /// - Parameters:
+    ///   - works: one per worker queue.
+    ///   - rowLimit: read only the first rows of the input (for `gradcheck`).
+    init(files: [InputFile], pipeline: Pipeline, works: [Work], sink: Sink, batchBytes: Int,
+         rowLimit: Int? = nil, progress: Progress?, timings: StageTimings) {
         self.files = files
-        self.pipeline = pipeline
-        self.fold = fold
+        self.input = pipeline.input
+        self.rules = RowRules(pipeline)
+        self.works = works
+        self.sink = sink
+        self.rowLimit = rowLimit
         self.progress = progress
-        let rules = RowRules(pipeline)
-        self.rules = rules
-        var readerOptions = RecordReader.Options(pipeline.input)
-        readerOptions.targetBatchBytes = batchBytes
-        self.readerOptions = readerOptions
-        workerQueues = (0..<workers).map { DispatchQueue(label: "tally.worker.\($0)") }
-        self.workers = (0..<workers).map { _ in WorkerState(pipeline: pipeline, rules: rules, shape: fold.shape) }
-        credits = DispatchSemaphore(value: 2 * workers + 2)
+        self.timings = timings
+        workerQueues = works.indices.map { DispatchQueue(label: "tally.worker.\($0)") }
+        credits = DispatchSemaphore(value: 2 * works.count + 2)
+        var options = RecordReader.Options(pipeline.input)
+        options.targetBatchBytes = batchBytes
+        readerOptions = options
     }
 
-    /// Streams every file and returns when the last batch is folded; throws the first error in
-    /// input order.
+    /// Streams every file and returns when the last output is folded; throws the first error
+    /// in input order.
     func run() throws {
         let reader = Thread { [self] in readAll() }
         reader.name = "tally.reader"
         reader.start()
         finished.wait()
-        for worker in workers { timings.add(.tokenizeAndCount, worker.seconds) }
+        for work in works { timings.add(.tokenizeAndCount, work.seconds) }
         if let failure { throw failure }
     }
 
@@ -71,87 +96,95 @@ final class Stream: @unchecked Sendable {
 
     private func readAll() {
         let started = Clock.now
+        var waiting = 0.0
         defer {
-            timings.add(.read, Clock.seconds(since: started) - timings.seconds(.readWaiting))
+            timings.add(.read, Clock.seconds(since: started) - waiting)
             deliver(.end)
         }
         for (index, file) in files.enumerated() {
-            guard !cancelled.load(ordering: .relaxed) else { return }
+            guard !cancelled.load(ordering: .relaxed), rowLimit.map({ rowsDispatched < $0 }) ?? true else { return }
             do {
                 let reader = try RecordReader(file: file, fileIndex: index, options: readerOptions)
-                let layout = try FileLayout(rules, input: pipeline.input, reader: reader)
+                let layout = try FileLayout(rules, input: input, reader: reader)
                 while let batch = try reader.next() {
                     let waited = Clock.now
                     credits.wait()
-                    timings.add(.readWaiting, Clock.seconds(since: waited))
+                    waiting += Clock.seconds(since: waited)
                     guard !cancelled.load(ordering: .relaxed) else {
                         credits.signal()
                         return
                     }
                     progress?.advance(bytes: batch.bytes.count, rows: batch.count)
-                    dispatch(batch, layout: layout)
+                    let rows = rowLimit.map { min(batch.count, $0 - rowsDispatched) }
+                    rowsDispatched += rows ?? batch.count
+                    dispatch(batch, layout: layout, rows: rows)
+                    if let rowLimit, rowsDispatched >= rowLimit { break }
                 }
                 deliver(.fileEnd(file: index))
                 progress?.finishFile(file.size)
-            } catch let error as TallyError {
-                deliver(.failure(error))
-                return
             } catch {
-                deliver(.failure(TallyError(.io, stage: .read, at: InputLocation(path: file.displayPath), "\(error)")))
+                deliver(.failure(error as? TallyError
+                    ?? TallyError(.io, stage: .read, at: InputLocation(path: file.displayPath), "\(error)")))
                 return
             }
         }
     }
 
-    private func dispatch(_ batch: RecordBatch, layout: FileLayout) {
+    private func dispatch(_ batch: RecordBatch, layout: FileLayout, rows: Int?) {
         let sequence = nextSequence
         nextSequence += 1
-        let worker = workers[sequence % workers.count]
+        let worker = sequence % works.count
         let path = files[batch.fileIndex].displayPath
-        workerQueues[sequence % workers.count].async { [self] in
+        workerQueues[worker].async { [self] in
             let item: Item
-            do {
-                let result = try worker.process(batch, layout: layout, path: path, cancelled: cancelled.load(ordering: .relaxed))
-                item = .batch(result, file: batch.fileIndex)
-            } catch {
-                item = .failure(error as? TallyError ?? TallyError(.io, stage: .read, at: InputLocation(path: path), "\(error)"))
+            if cancelled.load(ordering: .relaxed) {
+                item = .failure(TallyError(.io, stage: .run, "cancelled"))
+            } else {
+                do {
+                    item = .output(try works[worker].process(batch, layout: layout, path: path, rows: rows), file: batch.fileIndex)
+                } catch {
+                    item = .failure(error as? TallyError
+                        ?? TallyError(.io, stage: .read, at: InputLocation(path: path), "\(error)"))
+                }
             }
-            arrive(sequence, item)
+            arrive(sequence, item, holdsCredit: true)
         }
     }
 
     private func deliver(_ item: Item) {
         let sequence = nextSequence
         nextSequence += 1
-        arrive(sequence, item)
+        arrive(sequence, item, holdsCredit: false)
     }
 
     // MARK: Fold queue
 
-    private func arrive(_ sequence: Int, _ item: Item) {
+    private func arrive(_ sequence: Int, _ item: Item, holdsCredit: Bool) {
         foldQueue.async { [self] in
-            pending[sequence] = item
+            pending[sequence] = (item, holdsCredit)
             while let next = pending.removeValue(forKey: nextToFold) {
                 nextToFold += 1
-                foldItem(next)
+                fold(next.item)
+                // A batch's credit comes back once its output has been handed on, so at most
+                // the pool's worth of batches and outputs exist at once.
+                if next.holdsCredit { credits.signal() }
             }
         }
     }
 
-    private func foldItem(_ item: Item) {
+    private func fold(_ item: Item) {
         let started = Clock.now
         defer { timings.add(.fold, Clock.seconds(since: started)) }
         switch item {
-        case .batch(let result, let file):
-            defer { credits.signal() }
+        case .output(let output, let file):
             guard failure == nil else { return }
             do {
-                try fold.add(result, of: files[file])
+                try sink.add(output, of: files[file])
             } catch {
-                fail(error as? TallyError ?? TallyError(.io, stage: .count, "\(error)"))
+                fail(error as? TallyError ?? TallyError(.io, stage: .run, "\(error)"))
             }
         case .fileEnd(let file):
-            if failure == nil { fold.endFile(files[file]) }
+            if failure == nil { sink.endFile(files[file]) }
         case .failure(let error):
             fail(error)
         case .end:
@@ -163,31 +196,5 @@ final class Stream: @unchecked Sendable {
         guard failure == nil else { return }
         failure = error
         cancelled.store(true, ordering: .relaxed)
-    }
-}
-
-/// What one worker queue owns: its parser, tokenizer and counter, and its busy time.
-private final class WorkerState: @unchecked Sendable {
-    private let parser: CSVFieldParser
-    private let tokenizer: RowTokenizer
-    private let counter: Counter
-    private(set) var seconds = 0.0
-
-    init(pipeline: Pipeline, rules: RowRules, shape: KeyShape) {
-        parser = CSVFieldParser(delimiter: pipeline.input.delimiter)
-        tokenizer = RowTokenizer(rules: rules)
-        counter = Counter(shape: shape)
-    }
-
-    /// Parses, tokenizes and counts one batch; does nothing once the run is cancelled.
-    func process(_ batch: RecordBatch, layout: FileLayout, path: String, cancelled: Bool) throws -> BatchResult {
-        let started = Clock.now
-        defer { seconds += Clock.seconds(since: started) }
-        guard !cancelled else { return BatchResult(events: EventBatch(roles: 0), keys: KeyTable(capacity: 1)) }
-        let parsed = try parser.parse(batch)
-        var events = tokenizer.tokenize(parsed, layout: layout, path: path)
-        let keys = counter.count(events)
-        events.dropRows()
-        return BatchResult(events: events, keys: keys)
     }
 }

@@ -3,6 +3,7 @@ struct RowRules: Sendable {
     /// The roles whose ids are tokenized, in the order `user`, `item`.
     var roles: [Role]
     var weight: Pipeline.Weight
+    var timeBins: Pipeline.TimeBins?
     /// The time format, when rows carry a time.
     var timeFormat: Pipeline.TimeFormat?
     var filters: [Pipeline.Filter]
@@ -12,9 +13,18 @@ struct RowRules: Sendable {
     init(_ pipeline: Pipeline) {
         roles = pipeline.vocabulary.keys.sorted()
         weight = pipeline.count.weight
+        timeBins = pipeline.count.timeBins
         timeFormat = pipeline.input.columns[.time] == nil ? nil : pipeline.input.timeFormat
         filters = pipeline.input.filters
         keepRawBadRows = pipeline.input.badRows.policy == .quarantine
+    }
+
+    /// Whether every bin the kernel reaches from `time` has a 32-bit number (always true
+    /// without time bins).
+    func isBinnable(_ time: Double) -> Bool {
+        guard let bins = timeBins else { return true }
+        let limit = Double(Int32.max) - 4 * bins.bandwidth - 2
+        return Swift.abs((time - bins.origin) / bins.width) <= limit
     }
 }
 

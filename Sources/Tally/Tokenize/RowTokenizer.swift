@@ -6,18 +6,19 @@ struct RowTokenizer: Sendable {
 
     init(rules: RowRules) { self.rules = rules }
 
-    /// The events of `parsed`, whose fields are laid out as `layout` says; `path` names the
-    /// file in locations.
-    func tokenize(_ parsed: ParsedBatch, layout: FileLayout, path: String) -> EventBatch {
+    /// The events of the first `rows` records of `parsed` (all when nil), whose fields are laid
+    /// out as `layout` says; `path` names the file in locations.
+    func tokenize(_ parsed: ParsedBatch, layout: FileLayout, path: String, rows limit: Int? = nil) -> EventBatch {
         var events = EventBatch(roles: rules.roles.count)
-        events.rowsRead = parsed.count
+        let recordCount = min(parsed.count, limit ?? parsed.count)
+        events.rowsRead = recordCount
         events.weights.reserveCapacity(parsed.count)
         let records = parsed.records
         parsed.fieldBytes.withUnsafeBytes { bytes in
             func field(_ r: Int, _ f: Int) -> UnsafeRawBufferPointer {
                 UnsafeRawBufferPointer(rebasing: bytes[parsed.fieldRange(f, ofRecord: r)])
             }
-            rows: for r in 0..<parsed.count {
+            rows: for r in 0..<recordCount {
                 /// Records row `r` as bad; `column` is 1-based.
                 func bad(_ reason: String, column: Int? = nil, stage: TallyError.Stage = .tokenize) {
                     events.badRows.append(BadRow(
@@ -75,6 +76,10 @@ struct RowTokenizer: Sendable {
                 if let format = rules.timeFormat, let f = layout.timeField {
                     guard let time = FieldValues.parseTime(field(r, f), format: format) else {
                         bad("unparsable time '\(String(decoding: field(r, f), as: UTF8.self))'", column: f + 1)
+                        continue rows
+                    }
+                    if !rules.isBinnable(time) {
+                        bad("time '\(String(decoding: field(r, f), as: UTF8.self))' is too far from the time bins' origin", column: f + 1)
                         continue rows
                     }
                     events.times.append(time)

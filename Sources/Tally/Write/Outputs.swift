@@ -18,19 +18,25 @@ struct Outputs {
 
     mutating func record(_ file: String, rows count: Int) { rows.append((file, count)) }
 
-    /// `counts.parquet`: key indices, ids, count, value, grad; sorted by key indices.
+    /// `counts.parquet`: key indices (and the time bin), ids, count, value, grad and one
+    /// `d_value_d_<parameter>` per differentiated parameter; sorted by key.
     mutating func writeCounts(_ reduction: Reduction) throws {
         let roles = reduction.shape.roles
         var columns: [ParquetColumn] = roles.map { ParquetColumn($0.rawValue, .int32) }
-        columns += roles.map { ParquetColumn("\($0.rawValue)_id", .string, nullable: true) }
-        columns += [ParquetColumn("count", .int64), ParquetColumn("value", .double), ParquetColumn("grad", .double)]
-
-        var batch: [ColumnBatch] = roles.indices.map { part in
-            ColumnBatch(.int32(reduction.indices.map { $0[part] }))
+        var batch: [ColumnBatch] = roles.indices.map { part in ColumnBatch(.int32(reduction.indices.map { $0[part] })) }
+        if reduction.shape.hasTime {
+            columns.append(ParquetColumn("time_bin", .int64))
+            batch.append(ColumnBatch(.int64(reduction.bins)))
         }
+        columns += roles.map { ParquetColumn("\($0.rawValue)_id", .string, nullable: true) }
         batch += roles.indices.map { part in Self.strings(reduction.ids.map { $0[part] }) }
+        columns += [ParquetColumn("count", .int64), ParquetColumn("value", .double), ParquetColumn("grad", .double)]
         batch += [ColumnBatch(.int64(reduction.counts)), ColumnBatch(.double(reduction.values)),
                   ColumnBatch(.double(reduction.gradient))]
+        for (parameter, values) in reduction.derivatives {
+            columns.append(ParquetColumn("d_value_d_\(parameter.rawValue)", .double))
+            batch.append(ColumnBatch(.double(values)))
+        }
         try write("counts.parquet", columns: columns, batch: batch, rows: reduction.counts.count)
     }
 

@@ -38,7 +38,7 @@ struct Summary {
             ])),
             ("loss", .number(reduction.loss)),
             ("loss_kind", .string(pipeline.loss.kind.value.rawValue)),
-            ("gradients", .object([])),
+            ("gradients", .object(reduction.parameterGradients.map { ($0.parameter.rawValue, .number($0.value)) })),
             ("outputs", .object(outputs.map { ($0.file, .int(Int64($0.rows))) })),
             ("seconds", .object(StageTimings.Stage.allCases.compactMap { stage in
                 stage.name.map { ($0, .number(Self.rounded(timings.seconds(stage)))) }

@@ -1,0 +1,139 @@
+import Foundation
+import Parquet
+import Testing
+@testable import Tally
+
+/// Runs whole pipelines in-process on small generated inputs.
+@Suite struct RunTests {
+    /// A log with a few users and items, ids reused across files, one day per file.
+    static func log(day: Int, rows: Int) -> String {
+        var text = "user_id,item_id,event,timestamp,weight\n"
+        var state: UInt64 = UInt64(day) &* 0x9E37_79B9_7F4A_7C15 | 1
+        func next(_ bound: Int) -> Int {
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            return Int(state % UInt64(bound))
+        }
+        let events = ["view", "click", "cart", "purchase"]
+        for i in 0..<rows {
+            text += "u\(next(40)),i\(next(25) * next(4)),\(events[next(4)]),\(1_732_000_000 + day * 86_400 + i),\(Double(next(1000)) / 8)\n"
+        }
+        return text
+    }
+
+    struct Run {
+        let folder: TemporaryFolder
+        let output: String
+        let report: PipelineRun.Report
+    }
+
+    static func run(_ yaml: String, files: [String: [UInt8]], workers: Int = 2, batchBytes: Int = 1 << 20,
+                    in existing: TemporaryFolder? = nil) throws -> Run {
+        let folder = try existing ?? TemporaryFolder()
+        for (name, bytes) in files { try folder.write(name, bytes) }
+        let pipeline = try Pipeline.parse(yaml: yaml, path: folder.path + "/p.yaml", folder: folder.path)
+        var options = PipelineRun.Options(workers: workers, progress: false)
+        options.batchBytes = batchBytes
+        let report = try PipelineRun(pipeline: pipeline, options: options).run()
+        return Run(folder: folder, output: pipeline.output.dir.value, report: report)
+    }
+
+    static let items = """
+        version: 1
+        name: items
+        input:
+          paths: ["logs/*.csv*"]
+          columns: {item: item_id, user: user_id, event: event}
+        count:
+          key: [item]
+          weight: {column: weight}
+        loss: {kind: multinomial_nll}
+        output: {dir: out}
+        """
+
+    static var days: [String: [UInt8]] {
+        ["logs/1.csv.zst": zstdFrame(bytes(log(day: 1, rows: 3_000))),
+         "logs/2.csv": bytes(log(day: 2, rows: 2_000)),
+         "logs/3.csv.zst": zstdFrames([bytes(log(day: 3, rows: 1_000)), bytes("u1,i1,view,1732300000,1.5\n")])]
+    }
+
+    static func outputFiles(_ run: Run) throws -> [String: Data] {
+        var files: [String: Data] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: run.output) where name != "summary.json" {
+            files[name] = try Data(contentsOf: URL(fileURLWithPath: run.output + "/" + name))
+        }
+        return files
+    }
+
+    @Test(arguments: [RunTests.items, RunTests.items.replacingOccurrences(of: "key: [item]", with: "key: [user, item]")])
+    func outputsAreByteIdenticalForAnyNumberOfWorkers(_ yaml: String) throws {
+        // Small batches, so that workers finish out of order and the fold must put them back.
+        let one = try Self.outputFiles(Self.run(yaml, files: Self.days, workers: 1, batchBytes: 512))
+        for workers in [2, 4, 7] {
+            #expect(try Self.outputFiles(Self.run(yaml, files: Self.days, workers: workers, batchBytes: 512)) == one)
+        }
+        #expect(one.keys.sorted() == ["counts.parquet", "target_grad.parquet", "vocab_item.parquet"]
+            || one.keys.sorted() == ["counts.parquet", "target_grad.parquet", "vocab_item.parquet", "vocab_user.parquet"])
+    }
+
+    @Test func countsSumEveryKeptRowOnce() throws {
+        let run = try Self.run(Self.items, files: Self.days)
+        let counts = try ParquetReader(path: run.output + "/counts.parquet")
+        guard case .int64(let rows) = try counts.read(column: "count").values else { Issue.record("count is not INT64"); return }
+        #expect(rows.reduce(0, +) == 6_001)
+        #expect(run.report.rowsRead == 6_001 && run.report.rowsKept == 6_001)
+    }
+
+    @Test func badRowsAreSkippedCountedAndQuarantinedWithTheirBytes() throws {
+        let yaml = Self.items.replacingOccurrences(of: "  columns:", with: "  bad_rows: {policy: quarantine}\n  columns:")
+        let log = "user_id,item_id,event,timestamp,weight\nu1,i1,view,1,2\nu1,,view,1,2\nu2,i2,view,1,n/a\n\"u3,i3,view,1,2\nu4,i4,view\n"
+        let run = try Self.run(yaml, files: ["logs/a.csv": bytes(log)])
+        // The unterminated quote runs to the end of the file: the last line is part of that record.
+        #expect(run.report.badRows == 3)
+        let quarantine = try ParquetReader(path: run.output + "/quarantine.parquet")
+        guard case .byteArray(let reasons) = try quarantine.read(column: "reason").values,
+              case .int64(let lines) = try quarantine.read(column: "line").values,
+              case .int64(let offsets) = try quarantine.read(column: "byte_offset").values,
+              case .byteArray(let raw) = try quarantine.read(column: "raw").values
+        else { Issue.record("unexpected column types"); return }
+        #expect((0..<reasons.count).map(reasons.string(at:)) == [
+            "empty item id", "unparsable weight 'n/a'", "unterminated quoted field"])
+        #expect(lines == [3, 4, 5])
+        #expect(offsets == [54, 67, 84])
+        #expect(String(decoding: raw[0], as: UTF8.self) == "u1,,view,1,2")
+    }
+
+    @Test func theFirstBadRowFailsTheRunWithItsLocationAndLeavesNoOutput() throws {
+        let log = "user_id,item_id,event,timestamp,weight\nu1,i1,view,1,2\nu2,i2,view,1,n/a\nu3,,view,1,2\n"
+        let error = try #require(throws: TallyError.self) {
+            try Self.run(Self.items, files: ["logs/a.csv": bytes(log)], workers: 3, batchBytes: 1)
+        }
+        #expect(error.description == "logs/a.csv:3:5: error: [tokenize] unparsable weight 'n/a'"
+            || error.description.hasSuffix("a.csv:3:5: error: [tokenize] unparsable weight 'n/a'"))
+        #expect(error.kind.exitCode == 65)
+    }
+
+    @Test func aFailedRunLeavesThePreviousOutputUntouchedAndNoTemporaryFolder() throws {
+        let first = try Self.run(Self.items, files: Self.days)
+        let before = try Self.outputFiles(first)
+        try first.folder.write("logs/4.csv", bytes("user_id,item_id,event,timestamp,weight\nu1,i1,view,1,oops\n"))
+        #expect(throws: TallyError.self) { try Self.run(Self.items, files: [:], in: first.folder) }
+        #expect(try Self.outputFiles(first) == before)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: first.folder.path).filter { $0.contains("tally-tmp") }
+        #expect(leftovers.isEmpty)
+    }
+
+    @Test func aFrozenVocabularyMapsUnknownIdsToTheBucket() throws {
+        let extend = Self.items.replacingOccurrences(of: "count:", with: "vocabulary:\n  item: {path: vocab/items.parquet}\ncount:")
+        let first = try Self.run(extend, files: ["logs/a.csv": bytes("user_id,item_id,event,timestamp,weight\nu,a,v,1,1\nu,b,v,1,1\nu,b,v,1,1\n")])
+        let frozen = extend.replacingOccurrences(of: "{path: vocab/items.parquet}", with: "{path: vocab/items.parquet, mode: frozen}")
+        try first.folder.write("logs/b.csv", bytes("user_id,item_id,event,timestamp,weight\nu,c,v,1,1\nu,a,v,1,1\n"))
+        let second = try Self.run(frozen, files: [:], in: first.folder)
+        let vocabulary = try ParquetReader(path: second.output + "/vocab_item.parquet")
+        guard case .byteArray(let ids) = try vocabulary.read(column: "id").values,
+              case .int64(let counts) = try vocabulary.read(column: "count").values
+        else { Issue.record("unexpected column types"); return }
+        // b (2 rows) before a (1 row) from the first run; c is unknown: the bucket.
+        #expect(ids.string(at: 1) == "b" && ids.string(at: 2) == "a")
+        #expect(counts == [1, 2, 2])
+    }
+}
