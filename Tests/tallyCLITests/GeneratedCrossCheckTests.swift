@@ -1,9 +1,9 @@
 import Foundation
 import Testing
 
-/// Logs from `tools/gen_interactions.py` (and a file of awkward CSV), one generated pipeline per
+/// Logs from `tools/gen_interactions.py` (and files of awkward CSV), one generated pipeline per
 /// case: every key shape × the five losses × target tables as Parquet, CSV and .csv.zst ×
-/// vocabulary options. `crosscheck.py` writes each pipeline, runs tally and checks the outputs.
+/// vocabulary options, plus bad rows, decay and smoothing with their scalar gradients. `crosscheck.py` writes each pipeline, runs tally and checks the outputs.
 @Suite struct GeneratedCrossCheckTests {
     static let cases = [
         "item-sum", "item-mse-parquet-target", "item-poisson-csv-target-min-count",
@@ -17,6 +17,8 @@ import Testing
         "unicode-ties-kl-zero-weight", "unicode-events-first-seen-csv-target", "where-on-columns-without-roles",
         "uncompressed-small-row-groups", "filter-before-validation", "everything-filtered-out",
         "bad-rows-in-every-batch-workers",
+        "item-decay-multinomial-parquet-target", "user-decay-instant-poisson", "pair-decay-sum",
+        "item-smoothing-kl", "user-smoothing-decay-mse-csv-target",
         "vocab-extend-twice", "vocab-extend-then-frozen-pairs",
     ]
 

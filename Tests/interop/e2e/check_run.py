@@ -19,7 +19,9 @@ cannot be made (bad arguments, a pipeline this checker does not model).
 from __future__ import annotations
 
 import argparse
+import datetime
 import glob
+import hashlib
 import json
 import math
 import os
@@ -82,6 +84,10 @@ class Spec:
     out_dir: str
     compression: str
     row_group_rows: int
+    time_format: str = "unix_seconds"
+    decay: tuple | None = None       # (λ per day, reference: "end" or seconds since the epoch)
+    temperature: float | None = None  # smoothing
+    variables_used: dict = field(default_factory=dict)
 
 
 def substitute(node, variables, where="pipeline"):
@@ -119,9 +125,16 @@ def load_pipeline(path: str, variables: dict) -> Spec:
         return os.path.normpath(os.path.join(folder, p))
 
     count = doc.get("count", {})
-    for unsupported in ("decay", "time_bins", "smoothing", "embedding"):
+    for unsupported in ("time_bins", "embedding"):
         if unsupported in count:
             raise Unsupported(f"count.{unsupported} is not modelled by this checker")
+    decay = None
+    if "decay" in count:
+        m = re.fullmatch(r"([0-9.]+)([smhd])", count["decay"]["half_life"])
+        half_life_days = float(m.group(1)) * {"s": 1 / 86400, "m": 1 / 1440, "h": 1 / 24, "d": 1}[m.group(2)]
+        ref = count["decay"].get("reference", "end")
+        decay = (math.log(2) / half_life_days, "end" if ref == "end" else parse_iso(ref))
+    temperature = float(count["smoothing"].get("temperature", 1.0)) if "smoothing" in count else None
     grads = doc.get("gradients", {}) or {}
     if as_bool(grads.get("per_event"), False) or as_bool(grads.get("embedding_table"), False):
         raise Unsupported("per_event and embedding_table gradients are not modelled")
@@ -175,7 +188,36 @@ def load_pipeline(path: str, variables: dict) -> Spec:
         parameters=list(grads.get("parameters") or []),
         out_dir=rel(out["dir"]), compression=out.get("compression", "zstd"),
         row_group_rows=as_int(out.get("row_group_rows"), 1048576),
+        time_format=inp.get("time_format", "unix_seconds"), decay=decay, temperature=temperature,
+        variables_used={n: variables[n] for n in sorted(set(re.findall(r"\$\{([^}]*)\}", yaml_values_text(raw))))},
     )
+
+
+def yaml_values_text(node) -> str:
+    """All string values of a parsed YAML document (not keys), joined: where `${…}` may occur."""
+    if isinstance(node, dict):
+        return "\n".join(yaml_values_text(v) for v in node.values())
+    if isinstance(node, list):
+        return "\n".join(yaml_values_text(v) for v in node)
+    return node if isinstance(node, str) else ""
+
+
+def parse_iso(text: str) -> float:
+    """ISO-8601 instant → seconds since the epoch; no zone means UTC."""
+    t = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=datetime.timezone.utc)
+    return t.timestamp()
+
+
+def parse_time(b: bytes, fmt: str):
+    if fmt == "iso8601":
+        try:
+            return parse_iso(b.decode())
+        except (ValueError, UnicodeDecodeError):
+            return None
+    x = parse_number(b)
+    return None if x is None else (x / 1000 if fmt == "unix_millis" else x)
 
 
 def expand_inputs(patterns):
@@ -278,7 +320,11 @@ NUMBER = re.compile(rb"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
 
 def parse_number(b: bytes):
-    return float(b) if NUMBER.fullmatch(b) else None
+    """A finite decimal number, or None (unparsable or non-finite weights are bad rows)."""
+    if not NUMBER.fullmatch(b):
+        return None
+    x = float(b)
+    return x if math.isfinite(x) else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -299,7 +345,9 @@ class Expected:
     files: list = field(default_factory=list)
     ids: dict = field(default_factory=dict)      # role -> list of id (str) per kept row
     weights: list = field(default_factory=list)  # float per kept row
+    times: list = field(default_factory=list)    # seconds per kept row, with decay
     quarantine: list = field(default_factory=list)  # (file, line, offset, raw)
+    gradients: dict = field(default_factory=dict)   # parameter → ∂L/∂θ
     must_fail: str | None = None
 
 
@@ -337,27 +385,34 @@ def read_inputs(spec: Spec, files: list[str]) -> Expected:
                     raise Unsupported(f"{path}: missing column {ref!r} (tally should fail with 65)")
                 return names.index(ref)
         else:
-            width = None
+            width = None   # without a header a record needs at least the fields the pipeline uses
 
             def index_of(ref):
                 return ref
         key_cols = {r: index_of(spec.columns[r]) for r in spec.key}
         filters = [(index_of(c), {v.encode() for v in vals}) for c, vals in spec.where]
+        tcol = index_of(spec.columns["time"]) if spec.decay else None
         if spec.weight[0] == "column":
             wcol = index_of(spec.weight[1])
         elif spec.weight[0] == "events":
             ecol = index_of(spec.columns["event"])
             table = {k.encode(): v for k, v in spec.weight[1].items()}
             default = spec.weight[2]
+        used = list(key_cols.values()) + [c for c, _ in filters] + ([tcol] if tcol is not None else [])
+        if spec.weight[0] == "column":
+            used.append(wcol)
+        elif spec.weight[0] == "events":
+            used.append(ecol)
+        max_used = max(used) if width is None else 0
         clean = True
         seen = []
         for rec in records:
             st.rows += 1
-            if width is None:
-                width = len(rec.fields)
             reason = rec.error
-            if reason is None and len(rec.fields) != width:
+            if reason is None and width is not None and len(rec.fields) != width:
                 reason = f"expected {width} fields, found {len(rec.fields)}"
+            if reason is None and width is None and len(rec.fields) <= max_used:
+                reason = f"expected at least {max_used + 1} fields, found {len(rec.fields)}"
             if reason is None and any(rec.fields[c] not in vals for c, vals in filters):
                 # DESIGN leaves the order open; Tally filters before it validates ids and
                 # numbers, so a filtered-out row is never bad for an unparsable weight.
@@ -384,6 +439,11 @@ def read_inputs(spec: Spec, files: list[str]) -> Expected:
                         reason = "unparsable weight"
                 elif spec.weight[0] == "events":
                     w = table.get(rec.fields[ecol], default)
+            t = None
+            if reason is None and tcol is not None:
+                t = parse_time(rec.fields[tcol], spec.time_format)
+                if t is None:
+                    reason = "unparsable time"
             if reason is not None:
                 clean = False
                 st.bad += 1
@@ -399,6 +459,7 @@ def read_inputs(spec: Spec, files: list[str]) -> Expected:
             for role, v in ids.items():
                 exp.ids[role].append(v)
             exp.weights.append(w)
+            exp.times.append(t)
         if clean and spec.header:
             theirs = duckdb_rows(path, spec)
             if theirs != seen:
@@ -470,8 +531,18 @@ def build_vocabulary(spec: VocabSpec, ids: list[str], before: str | None, con) -
 
 
 def counts_table(spec: Spec, exp: Expected, vocabs: dict, con):
-    """Per key: count and value, with DuckDB; rows sorted by key indices."""
-    cols = {"w": pa.array(exp.weights, pa.float64())}
+    """Per key: count, value and ∂value/∂θ (DESIGN §3), summed by DuckDB; sorted by key indices."""
+    b = np.array(exp.weights, dtype=np.float64)
+    w, dw = b, np.zeros_like(b)
+    if spec.decay:
+        lam, ref = spec.decay
+        t = np.array(exp.times, dtype=np.float64)
+        if ref == "end":
+            ref = float(t.max()) if len(t) else 0.0
+        age = (ref - t) / 86400.0
+        w = b * np.exp(-lam * age)
+        dw = -age * w
+    cols = {"w": pa.array(w), "dw": pa.array(dw)}
     for role in spec.key:
         v = vocabs[role]
         idx = [v.lookup.get(i, 0 if v.bucket else -1) for i in exp.ids[role]]
@@ -481,15 +552,45 @@ def counts_table(spec: Spec, exp: Expected, vocabs: dict, con):
     drop = " OR ".join(f'"{r}" < 0' for r in spec.key)
     dropped = con.execute(f"SELECT count(*) FROM kept WHERE {drop}").fetchone()[0]
     rows = con.execute(
-        f"SELECT {keys}, count(*) AS count, sum(w) AS value FROM kept WHERE NOT ({drop}) "
+        f"SELECT {keys}, count(*) AS count, sum(w) AS value, sum(dw) AS d_decay FROM kept WHERE NOT ({drop}) "
         f"GROUP BY {keys} ORDER BY {keys}").fetchall()
     con.unregister("kept")
+    n = len(spec.key)
     table = {r: [row[j] for row in rows] for j, r in enumerate(spec.key)}
+    table["count"] = [row[n] for row in rows]
+    table["value"] = [float(row[n + 1]) for row in rows]
+    derivatives = {"decay": [float(row[n + 2]) for row in rows]}
+    if spec.temperature is not None:
+        table, derivatives = smoothed(spec, vocabs, table, derivatives)
     for role in spec.key:
         table[f"{role}_id"] = [vocabs[role].ids[i] for i in table[role]]
-    table["count"] = [row[len(spec.key)] for row in rows]
-    table["value"] = [float(row[len(spec.key) + 1]) for row in rows]
-    return table, dropped
+    return table, derivatives, dropped
+
+
+def smoothed(spec: Spec, vocabs: dict, table: dict, derivatives: dict):
+    """Softmax over the one-hot row in closed form, over all K keys of the vocabulary:
+    ṽ = b·W + (a − b)·v, ∂ṽ/∂τ = E·(W − K·v)/(τ² Z²), ∂ṽ/∂λ = b·∂W/∂λ + (a − b)·∂v/∂λ."""
+    if len(spec.key) != 1:
+        raise Unsupported("smoothing applies to single-role keys")
+    role = spec.key[0]
+    K = len(vocabs[role].ids)
+    v = np.zeros(K)
+    dv = np.zeros(K)
+    count = np.zeros(K, dtype=np.int64)
+    v[table[role]] = table["value"]
+    dv[table[role]] = derivatives["decay"]
+    count[table[role]] = table["count"]
+    tau = spec.temperature
+    E = math.exp(1 / tau)
+    Z = E + K - 1
+    a, b = E / Z, 1 / Z
+    W, dW = math.fsum(table["value"]), math.fsum(derivatives["decay"])
+    sv = b * W + (a - b) * v
+    keep = [k for k in range(K) if count[k] > 0 or sv[k] != 0]
+    out = {role: keep, "count": [int(count[k]) for k in keep], "value": [float(sv[k]) for k in keep]}
+    d = {"decay": [float(b * dW + (a - b) * dv[k]) for k in keep],
+         "temperature": [float(E * (W - K * v[k]) / (tau ** 2 * Z ** 2)) for k in keep]}
+    return out, d
 
 
 def read_target(spec: Spec):
@@ -712,14 +813,21 @@ def expected_outputs(spec: Spec, before_arg: dict):
         exp.must_fail = exp.must_fail or fail
     if exp.must_fail:
         return exp, None, None, None
-    counts, dropped = counts_table(spec, exp, vocabs, con)
+    counts, derivatives, dropped = counts_table(spec, exp, vocabs, con)
     target = read_target(spec)
     loss, grad, tgrad = losses(spec, counts, target)
     counts["grad"] = grad
+    exp.gradients = {}
+    for param in spec.parameters:
+        if param not in derivatives:
+            raise Unsupported(f"gradients.parameters: {param} is not modelled by this checker")
+        counts[f"d_value_d_{param}"] = derivatives[param]
+        exp.gradients[param] = math.fsum(g * d for g, d in zip(grad, derivatives[param]))
     tables = {}
     tables["counts.parquet"] = (
         [(r, "int32") for r in spec.key] + [(f"{r}_id", "string") for r in spec.key] +
-        [("count", "int64"), ("value", "double"), ("grad", "double")], counts,
+        [("count", "int64"), ("value", "double"), ("grad", "double")] +
+        [(f"d_value_d_{p}", "double") for p in spec.parameters], counts,
         list(spec.key) + [f"{r}_id" for r in spec.key])
     for role, v in vocabs.items():
         tables[f"vocab_{role}.parquet"] = (
@@ -748,13 +856,14 @@ def write_expected(out: str, spec: Spec, exp: Expected, tables: dict, loss, drop
                       for c, ty in schema})
         pq.write_table(t, os.path.join(out, fname), compression=spec.compression)
     summary = {
-        "pipeline": {"name": spec.name, "path": spec.path, "hash": "expected"}, "version": "check_run",
+        "pipeline": {"name": spec.name, "path": spec.path, "hash": hashlib.sha256(open(spec.path, "rb").read() + b"".join(
+            b"\0" + f"{k}={v}".encode() for k, v in spec.variables_used.items())).hexdigest()}, "version": "check_run",
         "inputs": [{"path": f.path, "bytes": f.bytes, "rows": f.rows, "kept": f.kept, "bad": f.bad,
                     "reused": False} for f in exp.files],
         "rows": {"read": sum(f.rows for f in exp.files), "kept": sum(f.kept for f in exp.files),
                  "bad": sum(f.bad for f in exp.files), "filtered": sum(f.filtered for f in exp.files),
                  "oov_dropped": dropped},
-        "loss": loss, "loss_kind": spec.loss_kind, "gradients": {},
+        "loss": loss, "loss_kind": spec.loss_kind, "gradients": exp.gradients,
         "outputs": {f: len(t[1][t[0][0][0]]) for f, t in tables.items()}, "seconds": {},
     }
     with open(os.path.join(out, "summary.json"), "w") as f:
@@ -868,8 +977,17 @@ def check_summary(out, spec, exp: Expected, loss, dropped, expected_files, rep: 
     got_loss = s.get("loss")
     if not isinstance(got_loss, (int, float)) or not close(float(got_loss), loss, 0.0):
         rep.fail(f"summary.json: loss expected {loss!r}, got {got_loss!r}")
-    if s.get("gradients") != {}:
-        rep.fail(f"summary.json: gradients {s.get('gradients')!r}, expected {{}} (no parameters)")
+    got_grads = s.get("gradients")
+    if not isinstance(got_grads, dict) or set(got_grads) != set(exp.gradients):
+        rep.fail(f"summary.json: gradients {got_grads!r}, expected keys {sorted(exp.gradients)}")
+    else:
+        for k, v in exp.gradients.items():
+            if not isinstance(got_grads[k], (int, float)) or not close(float(got_grads[k]), v, 0.0):
+                rep.fail(f"summary.json: gradients.{k} expected {v!r}, got {got_grads[k]!r}")
+    want_hash = hashlib.sha256(open(spec.path, "rb").read() + b"".join(
+        b"\0" + f"{k}={v}".encode() for k, v in spec.variables_used.items())).hexdigest()
+    if p.get("hash") != want_hash:
+        rep.fail(f"summary.json: pipeline.hash {p.get('hash')!r}, expected {want_hash} (docs/pipeline-file.md)")
     rows = s.get("rows", {})
     want = {"read": sum(f.rows for f in exp.files), "kept": sum(f.kept for f in exp.files),
             "bad": sum(f.bad for f in exp.files), "filtered": sum(f.filtered for f in exp.files),

@@ -224,7 +224,8 @@ def write_target(path: str, key: list, column: str, kind: str, seed: int) -> Non
 # files to write}). Steps run in order in one folder (for persistent vocabularies).
 
 def pipeline(name, key, *, paths='["data/logs/*.csv.zst"]', columns=None, weight="column: weight",
-             vocab=None, loss="kind: sum", where=None, bad_rows=None, header=None, out="out", output=None):
+             vocab=None, loss="kind: sum", where=None, bad_rows=None, header=None, out="out", output=None,
+             count=None, gradients=None):
     """A pipeline file's text. `vocab`, `where`, `bad_rows`, `header` are YAML lines (no indent)."""
     cols = columns or {"user": "user_id", "item": "item_id", "event": "event", "weight": "weight"}
     lines = ["version: 1", f"name: {name}", f"description: generated cross-check {name}",
@@ -237,7 +238,10 @@ def pipeline(name, key, *, paths='["data/logs/*.csv.zst"]', columns=None, weight
         lines += ["  bad_rows:"] + [f"    {x}" for x in bad_rows]
     lines += ["vocabulary:"] + [f"  {x}" for x in (vocab or [f"{key[-1]}: {{}}"])]
     lines += ["count:", f"  key: [{', '.join(key)}]", "  weight:"] + [f"    {x}" for x in weight.split("\n")]
+    lines += [f"  {x}" for x in count or []]
     lines += ["loss:"] + [f"  {x}" for x in loss.split("\n")]
+    if gradients:
+        lines += ["gradients:", f"  parameters: [{', '.join(gradients)}]"]
     lines += ["output:", f"  dir: {out}"] + [f"  {x}" for x in output or []]
     return "\n".join(lines) + "\n"
 
@@ -250,6 +254,7 @@ def vocab_block(**roles):
     return lines
 
 
+TIMED = {"user": "user_id", "item": "item_id", "event": "event", "weight": "weight", "time": "timestamp"}
 EVENTS = "events: {view: 1, click: 3, purchase: 10}\ndefault: 0.5"   # cart takes the default
 
 CASES = {
@@ -353,6 +358,26 @@ CASES = {
         (pipeline("bad-rows-in-every-batch-workers", ["user", "item"], paths='["data/bigbad/*.csv.zst"]',
                   vocab=vocab_block(user={}, item={}), bad_rows=["policy: quarantine"],
                   loss="kind: poisson_nll", out=f"out{w}"), {}, ["--workers", str(w)]) for w in (1, 3)],
+    # Decay and smoothing (DESIGN §3), with their scalar gradients
+    "item-decay-multinomial-parquet-target": lambda: [(pipeline(
+        "item-decay-multinomial-parquet-target", ["item"], columns=TIMED,
+        count=["decay: {half_life: 1d, reference: end}"], gradients=["decay"],
+        loss="kind: multinomial_nll\ntarget: target.parquet\ntarget_column: logit"),
+        {"target.parquet": (["item"], "logit", "multinomial_nll", 10)})],
+    "user-decay-instant-poisson": lambda: [(pipeline(
+        "user-decay-instant-poisson", ["user"], columns=TIMED, weight=EVENTS,
+        count=['decay: {half_life: 12h, reference: "2024-11-23T00:00:00Z"}'], gradients=["decay"],
+        loss="kind: poisson_nll"), {})],
+    "pair-decay-sum": lambda: [(pipeline(
+        "pair-decay-sum", ["user", "item"], columns=TIMED, vocab=vocab_block(user={}, item={}),
+        count=["decay: {half_life: 90m}"], gradients=["decay"]), {})],
+    "item-smoothing-kl": lambda: [(pipeline(
+        "item-smoothing-kl", ["item"], vocab=vocab_block(item={"min_count": 3}),
+        count=["smoothing: {temperature: 0.7}"], gradients=["temperature"], loss="kind: kl"), {})],
+    "user-smoothing-decay-mse-csv-target": lambda: [(pipeline(
+        "user-smoothing-decay-mse-csv-target", ["user"], columns=TIMED, vocab=vocab_block(user={"oov": "drop"}),
+        count=["decay: {half_life: 2d}", "smoothing: {temperature: 2.5}"], gradients=["decay", "temperature"],
+        loss="kind: mse\ntarget: t.csv\ntarget_column: y"), {"t.csv": (["user"], "y", "mse", 11)})],
     # Persistent vocabularies
     "vocab-extend-twice": lambda: [
         (pipeline("vocab-extend-twice", ["item"], paths='["data/logs/day1.csv.zst"]', out="out1",
