@@ -19,6 +19,8 @@ import Testing
         "bad-rows-in-every-batch-workers",
         "item-decay-multinomial-parquet-target", "user-decay-instant-poisson", "pair-decay-sum",
         "item-smoothing-kl", "user-smoothing-decay-mse-csv-target",
+        "columns-reordered-across-files", "no-header-ragged-records", "messy-quoted-target-ids",
+        "frozen-vocabulary-from-pyarrow", "extend-vocabulary-from-pyarrow",
         "vocab-extend-twice", "vocab-extend-then-frozen-pairs",
     ]
 

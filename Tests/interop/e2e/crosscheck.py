@@ -29,7 +29,7 @@ sys.path.insert(0, HERE)
 import check_run  # noqa: E402
 
 GEN = os.path.join(ROOT, "tools", "gen_interactions.py")
-DATA_VERSION = "v5"
+DATA_VERSION = "v6"
 # (file name, rows, seed, start); 50k rows in all, one day each.
 LOGS = [("day1.csv.zst", 20_000, 11, 1_732_000_000),
         ("day2.csv.zst", 20_000, 12, 1_732_086_400),
@@ -76,6 +76,20 @@ WHERE_BAD = (b"user_id,item_id,event,timestamp,weight\n"
              b"u4,i4\n"                   # bad: two fields
              b"u5,i5,view,1,n/a\n"        # bad: kept by the filter, weight unparsable
              b"u6,i1,view,1,2\n")
+# The same columns in another order (each file has its own header).
+REORDERED = (b"weight,timestamp,event,item_id,user_id\n"
+             b"2.5,1732000000,view,sku-00000001,u0000001\n"
+             b"1,1732000001,click,sku-00000002,u0000002\n"
+             b"4,1732000002,view,sku-00000001,u0000003\n")
+# No header: records need only the fields the pipeline uses (0 and 1 here); one has too few.
+RAGGED = (b"u1,a\n"
+          b"u2,b,extra,fields,here,6\n"
+          b"u3,a,x\n"
+          b"u4\n"
+          b"u5,c\n")
+# A target whose ids need quoting, with a BOM and CRLF line ends, for the messy file's ids.
+MESSY_TARGET = (b'\xef\xbb\xbfitem_id,logit\r\n"sku,comma",1.5\r\n"sku ""quoted""",-1\r\n'
+                b'"multi\r\nline",0.5\r\nsku-00000003,2\r\n')
 UNICODE_TARGET = "item_id,logit\n\u00e9,1.5\nZ,-2\n\U0001F600,0.25\nnever-seen,3\n".encode()
 # A quote error: text after a closing quote (line 3).
 QUOTE_ERROR = (
@@ -164,6 +178,11 @@ def generate_data(data: str) -> None:
         f.write(UNICODE)
     with open(os.path.join(tmp, "edge", "where-bad.csv"), "wb") as f:
         f.write(WHERE_BAD)
+    with open(os.path.join(tmp, "edge", "reordered.csv"), "wb") as f:
+        f.write(REORDERED)
+    os.mkdir(os.path.join(tmp, "ragged"))
+    with open(os.path.join(tmp, "ragged", "ragged.csv"), "wb") as f:
+        f.write(RAGGED)
     os.mkdir(os.path.join(tmp, "quote"))
     with open(os.path.join(tmp, "quote", "quote-error.csv"), "wb") as f:
         f.write(QUOTE_ERROR)
@@ -207,7 +226,10 @@ def write_target(path: str, key: list, column: str, kind: str, seed: int) -> Non
         vals = rng.normal(0.0, 2.0, n)
     cols[column] = vals.tolist()
     if path.endswith(".parquet"):
-        pq.write_table(pa.table(cols), path, compression="zstd")
+        # The target column first and a column Tally must ignore: columns are found by name.
+        table = {column: cols[column], **{c: v for c, v in cols.items() if c != column},
+                 "note": [f"row {j}" for j in range(n)]}
+        pq.write_table(pa.table(table), path, compression="zstd")
         return
     names = list(cols)
     text = ",".join(names) + "\n" + "".join(
@@ -237,7 +259,9 @@ def pipeline(name, key, *, paths='["data/logs/*.csv.zst"]', columns=None, weight
     if bad_rows:
         lines += ["  bad_rows:"] + [f"    {x}" for x in bad_rows]
     lines += ["vocabulary:"] + [f"  {x}" for x in (vocab or [f"{key[-1]}: {{}}"])]
-    lines += ["count:", f"  key: [{', '.join(key)}]", "  weight:"] + [f"    {x}" for x in weight.split("\n")]
+    lines += ["count:", f"  key: [{', '.join(key)}]"]
+    if weight:
+        lines += ["  weight:"] + [f"    {x}" for x in weight.split("\n")]
     lines += [f"  {x}" for x in count or []]
     lines += ["loss:"] + [f"  {x}" for x in loss.split("\n")]
     if gradients:
@@ -378,6 +402,27 @@ CASES = {
         "user-smoothing-decay-mse-csv-target", ["user"], columns=TIMED, vocab=vocab_block(user={"oov": "drop"}),
         count=["decay: {half_life: 2d}", "smoothing: {temperature: 2.5}"], gradients=["decay", "temperature"],
         loss="kind: mse\ntarget: t.csv\ntarget_column: y"), {"t.csv": (["user"], "y", "mse", 11)})],
+    # Readers: headers in another order per file, ragged headerless records, quoted target ids
+    "columns-reordered-across-files": lambda: [(pipeline(
+        "columns-reordered-across-files", ["user", "item"], paths='["data/edge/reordered.csv", "data/logs/day3.csv.zst"]',
+        vocab=vocab_block(user={}, item={}), loss="kind: multinomial_nll"), {})],
+    "no-header-ragged-records": lambda: [(pipeline(
+        "no-header-ragged-records", ["item"], paths='["data/ragged/*.csv"]', header=["header: false"],
+        columns={"user": 0, "item": 1}, weight=None, bad_rows=["policy: quarantine"]), {})],
+    "messy-quoted-target-ids": lambda: [(pipeline(
+        "messy-quoted-target-ids", ["item"], paths='["data/messy/messy.csv"]', bad_rows=["policy: skip"],
+        loss="kind: multinomial_nll\ntarget: target.csv\ntarget_column: logit"), {"target.csv": MESSY_TARGET})],
+    # Vocabularies written by pyarrow, frozen and extended
+    "frozen-vocabulary-from-pyarrow": lambda: [(pipeline(
+        "frozen-vocabulary-from-pyarrow", ["user", "item"],
+        vocab=vocab_block(user={"path": "v/users.parquet", "mode": "frozen", "oov": "drop"},
+                          item={"path": "v/items.parquet", "mode": "frozen"}), loss="kind: poisson_nll"),
+        {"v/users.parquet": ("vocabulary", "user", 250, False, 12),
+         "v/items.parquet": ("vocabulary", "item", 1200, True, 13)})],
+    "extend-vocabulary-from-pyarrow": lambda: [(pipeline(
+        "extend-vocabulary-from-pyarrow", ["item"],
+        vocab=vocab_block(item={"path": "v/items.parquet", "min_count": 4, "order": "first_seen"}),
+        loss="kind: kl"), {"v/items.parquet": ("vocabulary", "item", 800, True, 14)})],
     # Persistent vocabularies
     "vocab-extend-twice": lambda: [
         (pipeline("vocab-extend-twice", ["item"], paths='["data/logs/day1.csv.zst"]', out="out1",
@@ -397,6 +442,15 @@ CASES = {
 }
 
 
+def write_vocabulary(path: str, role: str, n: int, bucket: bool, seed: int) -> None:
+    """A vocabulary file as a user would write it with pyarrow (dictionary pages, statistics)."""
+    rng = np.random.default_rng(seed)
+    ids = target_ids(role, rng, n)[:n]
+    ids = ([None] if bucket else []) + ids
+    pq.write_table(pa.table({"index": pa.array(range(len(ids)), pa.int32()), "id": pa.array(ids, pa.string()),
+                             "count": pa.array([0] * len(ids), pa.int64())}), path, compression="zstd")
+
+
 def run_case(name: str, tally: str, data: str, work: str, log) -> bool:
     folder = os.path.join(work, name)
     shutil.rmtree(folder, ignore_errors=True)
@@ -408,7 +462,10 @@ def run_case(name: str, tally: str, data: str, work: str, log) -> bool:
         with open(path, "w") as f:
             f.write(text)
         for fname, content in extras.items():
-            if isinstance(content, bytes):
+            if content[0] == "vocabulary":
+                os.makedirs(os.path.dirname(os.path.join(folder, fname)), exist_ok=True)
+                write_vocabulary(os.path.join(folder, fname), *content[1:])
+            elif isinstance(content, bytes):
                 with open(os.path.join(folder, fname), "wb") as f:
                     f.write(content)
             else:
