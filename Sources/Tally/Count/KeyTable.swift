@@ -101,6 +101,17 @@ struct KeyTable: Sendable {
         anchor = time
     }
 
+    /// The row of `key`, or nil when it is absent.
+    func find(_ key: UInt64) -> Int? {
+        var slot = Int(truncatingIfNeeded: mix64(key)) & mask
+        while true {
+            let entry = slots[slot]
+            if entry == 0 { return nil }
+            if keys[Int(entry) - 1] == key { return Int(entry) - 1 }
+            slot = (slot + 1) & mask
+        }
+    }
+
     /// The row of `key`, inserting a zero row when it is new.
     @inline(__always)
     mutating func row(for key: UInt64) -> Int {

@@ -45,9 +45,16 @@ public struct PipelineRun {
             } ?? LoadedVocabulary()
             return Vocabulary(role: role, settings: settings, loaded: loaded)
         }
+        let countKey = Self.countedKey(pipeline)
+        let shape = KeyShape(key: countKey, tokenized: rules.roles)
+        let embedding = pipeline.count.embedding
+        let vectorColumns = embedding.map { e in (0..<e.dim).map { "e\($0)" } }
         let target = try pipeline.loss.target.map {
-            try TargetTable.read($0.value, roles: KeyShape(key: pipeline.count.key.value, tokenized: rules.roles).roles,
-                                 column: pipeline.loss.targetColumn, pipeline: pipeline)
+            try KeyedValues.read($0.value, roles: embedding == nil ? shape.roles : [.user],
+                                 columns: vectorColumns ?? [pipeline.loss.targetColumn], base: pipeline.folder)
+        }
+        let embeddingFile = try embedding?.table.map {
+            try KeyedValues.read($0.value, roles: [.item], columns: vectorColumns!, base: pipeline.folder)
         }
 
         let folder = try OutputFolder(path: pipeline.output.dir.value)
@@ -57,7 +64,6 @@ public struct PipelineRun {
         var outputs = Outputs(folder: folder, pipeline: pipeline)
         let ledger = try BadRowLedger(policy: pipeline.input.badRows, quarantinePath: folder.file("quarantine.parquet"),
                                       options: outputs.options)
-        let shape = KeyShape(key: pipeline.count.key.value, tokenized: rules.roles)
         let fold = Fold(vocabularies: vocabularies, counter: Counter(pipeline: pipeline, shape: shape), ledger: ledger)
         let workers = options.workers ?? pipeline.run.workers ?? ProcessInfo.processInfo.activeProcessorCount
         let progress = options.progress ? Progress.onTerminal(totalBytes: files.reduce(0) { $0 + $1.size }) : nil
@@ -68,12 +74,25 @@ public struct PipelineRun {
         defer { progress?.finish() }
         try stream.run()
 
-        let reduction = try timings.measure(.reduce) { try Reducer.reduce(fold, pipeline: pipeline, target: target) }
+        let reduction = try timings.measure(.reduce) { try Reducer.reduce(fold, pipeline: pipeline, target: target, embeddingFile: embeddingFile) }
+        if pipeline.gradients.perEvent {
+            // ∂L/∂v exists only now: a second pass gives every kept row its gradient.
+            let sink = try EventGradientSink(path: folder.file("event_grads.parquet"), shape: reduction.shape,
+                                             options: outputs.options)
+            let model = Reducer.rowGradients(reduction, fold: fold, pipeline: pipeline)
+            let second = Stream(files: files, pipeline: pipeline,
+                                works: (0..<max(1, workers)).map { _ in GradientWork(pipeline: pipeline, model: model) },
+                                sink: sink, batchBytes: options.batchBytes, progress: nil, timings: timings)
+            try second.run()
+            try sink.close()
+            outputs.record("event_grads.parquet", rows: sink.rows)
+        }
         try timings.measure(.write) {
             if let quarantined = try ledger.close() { outputs.record("quarantine.parquet", rows: quarantined) }
             try outputs.writeCounts(reduction)
             try outputs.writeVocabularies(reduction)
             try outputs.writeTargetGradient(reduction)
+            try outputs.writeBags(reduction, embeddingGradient: pipeline.gradients.embeddingTable)
         }
         let summary = Summary(pipeline: pipeline, fold: fold, reduction: reduction, outputs: outputs.rows,
                               timings: timings, totalSeconds: Clock.seconds(since: started))
@@ -83,6 +102,12 @@ public struct PipelineRun {
         published = true
         return Report(outputFolder: pipeline.output.dir.value, rowsRead: fold.runStats.read, rowsKept: fold.runStats.kept,
                       badRows: fold.runStats.bad, loss: reduction.loss)
+    }
+
+    /// The key the counter counts: the pipeline's, or (user, item) pairs when embedding bags
+    /// need them (`counts.parquet` is then summed back to the pipeline's key).
+    static func countedKey(_ pipeline: Pipeline) -> [Pipeline.Count.KeyPart] {
+        pipeline.count.embedding != nil ? [.user, .item] : pipeline.count.key.value
     }
 
     /// Saves each vocabulary with a `path` and mode `extend`, atomically (temporary file, rename).

@@ -12,6 +12,8 @@ struct EventBatch: Sendable {
     var weights: [Double] = []
     /// Per kept row, the time in seconds since the epoch (empty when rows carry no time).
     var times: [Double] = []
+    /// Per kept row, its record's index in the batch (for its line and location).
+    var records: [Int32] = []
     /// Rows read (records after the header).
     var rowsRead = 0
     /// Rows left out by `where`.
@@ -53,5 +55,6 @@ extension EventBatch {
         localIds = []
         weights = []
         times = []
+        records = []
     }
 }

@@ -94,6 +94,7 @@ struct RowTokenizer: Sendable {
                     events.localIds[k].append(local)
                 }
                 events.weights.append(weight)
+                events.records.append(Int32(r))
                 events.rowsKept += 1
             }
         }

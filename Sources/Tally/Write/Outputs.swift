@@ -30,9 +30,13 @@ struct Outputs {
         }
         columns += roles.map { ParquetColumn("\($0.rawValue)_id", .string, nullable: true) }
         batch += roles.indices.map { part in Self.strings(reduction.ids.map { $0[part] }) }
-        columns += [ParquetColumn("count", .int64), ParquetColumn("value", .double), ParquetColumn("grad", .double)]
-        batch += [ColumnBatch(.int64(reduction.counts)), ColumnBatch(.double(reduction.values)),
-                  ColumnBatch(.double(reduction.gradient))]
+        columns += [ParquetColumn("count", .int64), ParquetColumn("value", .double)]
+        batch += [ColumnBatch(.int64(reduction.counts)), ColumnBatch(.double(reduction.values))]
+        if reduction.bags == nil {
+            // With embedding bags the loss is on the bags, not on the counts: no `grad`.
+            columns.append(ParquetColumn("grad", .double))
+            batch.append(ColumnBatch(.double(reduction.gradient)))
+        }
         for (parameter, values) in reduction.derivatives {
             columns.append(ParquetColumn("d_value_d_\(parameter.rawValue)", .double))
             batch.append(ColumnBatch(.double(values)))
@@ -56,6 +60,30 @@ struct Outputs {
         let batch = roles.map { role in Self.strings(keys.map { role == .user ? $0.user : $0.item }) }
             + [ColumnBatch(.double(gradient))]
         try write("target_grad.parquet", columns: columns, batch: batch, rows: keys.count)
+    }
+
+    /// `bags.parquet` (user, user_id, e0…, g0…) and, when asked, `embedding_grad.parquet`
+    /// (item, item_id, g0…).
+    mutating func writeBags(_ reduction: Reduction, embeddingGradient: Bool) throws {
+        guard let bags = reduction.bags else { return }
+        let d = bags.dim
+        func vectors(_ prefix: String, _ values: [Double]) -> ([ParquetColumn], [ColumnBatch]) {
+            ((0..<d).map { ParquetColumn("\(prefix)\($0)", .double) },
+             (0..<d).map { c in ColumnBatch(.double(stride(from: c, to: values.count, by: d).map { values[$0] })) })
+        }
+        let (bagColumns, bagValues) = vectors("e", bags.bags)
+        let (gradientColumns, gradientValues) = vectors("g", bags.bagGradients)
+        try write("bags.parquet",
+                  columns: [ParquetColumn("user", .int32), ParquetColumn("user_id", .string, nullable: true)] + bagColumns + gradientColumns,
+                  batch: [ColumnBatch(.int32(bags.groups)), Self.strings(bags.groupIds)] + bagValues + gradientValues,
+                  rows: bags.groups.count)
+        guard embeddingGradient else { return }
+        let itemIds = reduction.vocabularies.first { $0.role == .item }!.entries.ids
+        let (itemColumns, itemValues) = vectors("g", bags.itemGradients)
+        try write("embedding_grad.parquet",
+                  columns: [ParquetColumn("item", .int32), ParquetColumn("item_id", .string, nullable: true)] + itemColumns,
+                  batch: [ColumnBatch(.int32(bags.items)), Self.strings(bags.items.map { itemIds[Int($0)] })] + itemValues,
+                  rows: bags.items.count)
     }
 
     private mutating func write(_ name: String, columns: [ParquetColumn], batch: [ColumnBatch], rows count: Int) throws {

@@ -1,0 +1,162 @@
+import Foundation
+import Parquet
+
+/// A key of the count, by ids: the id of each role in the key (nil for a role not in the key,
+/// or for the OOV bucket).
+struct IdKey: Hashable, Comparable, Sendable {
+    var user: [UInt8]?
+    var item: [UInt8]?
+
+    /// By user id then item id, bytes ascending; a null id (the OOV bucket) first.
+    static func < (a: IdKey, b: IdKey) -> Bool {
+        if a.user != b.user { return precedes(a.user, b.user) }
+        return precedes(a.item, b.item)
+    }
+
+    private static func precedes(_ a: [UInt8]?, _ b: [UInt8]?) -> Bool {
+        switch (a, b) {
+        case (nil, nil): false
+        case (nil, _): true
+        case (_, nil): false
+        case let (a?, b?): a.lexicographicallyPrecedes(b)
+        }
+    }
+
+    /// Sets the id of `role`.
+    mutating func set(_ role: Role, _ id: [UInt8]?) {
+        if role == .user { user = id } else { item = id }
+    }
+
+    var description: String {
+        [user, item].compactMap { $0 }.map { "'\(String(decoding: $0, as: UTF8.self))'" }.joined(separator: ", ")
+    }
+}
+
+/// A table of numbers keyed by ids: a loss target (`item_id` + `logit`), a bag target
+/// (`user_id` + `e0…`) or an embedding table (`item_id` + `e0…`).
+///
+/// Read from Parquet (as pyarrow writes it) or CSV (plain or zstd) with the key's id columns
+/// (`user_id`, `item_id`) and `width` value columns.
+struct KeyedValues: Sendable {
+    /// The value columns' names.
+    let columns: [String]
+    /// The keys in file order.
+    private(set) var keys: [IdKey] = []
+    /// `columns.count` values per key, back to back.
+    private(set) var values: [Double] = []
+    private var rows: [IdKey: Int] = [:]
+
+    init(columns: [String]) { self.columns = columns }
+
+    var width: Int { columns.count }
+
+    /// The values of `key`, if the table has it.
+    func values(for key: IdKey) -> ArraySlice<Double>? {
+        rows[key].map { values[$0 * width ..< ($0 + 1) * width] }
+    }
+
+    /// The single value of `key` (tables of width 1).
+    func value(for key: IdKey) -> Double? { rows[key].map { values[$0 * width] } }
+
+    mutating func add(_ key: IdKey, _ row: [Double], at location: InputLocation) throws {
+        guard rows[key] == nil else {
+            throw TallyError(.badInput, stage: .reduce, at: location, "duplicate key \(key.description)")
+        }
+        rows[key] = keys.count
+        keys.append(key)
+        values += row
+    }
+
+    /// The id column of `role`: `user_id`, `item_id`.
+    static func idColumn(_ role: Role) -> String { "\(role.rawValue)_id" }
+}
+
+extension KeyedValues {
+    /// Reads the table at `path`: Parquet when the file starts with `PAR1`, else CSV (plain or
+    /// zstd) with a header; keyed by `roles`' id columns, with the value `columns`.
+    static func read(_ path: String, roles: [Role], columns: [String], base: String) throws -> KeyedValues {
+        let file = try InputFile(path: path, base: base)
+        let magic = try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)).read(upToCount: 4)
+        if magic == Data("PAR1".utf8) {
+            return try readParquet(file, roles: roles, columns: columns)
+        }
+        return try readCSV(file, roles: roles, columns: columns)
+    }
+
+    static func readParquet(_ file: InputFile, roles: [Role], columns: [String]) throws -> KeyedValues {
+        let location = InputLocation(path: file.displayPath)
+        func bad(_ message: String) -> TallyError { TallyError(.badInput, stage: .reduce, at: location, message) }
+        do {
+            let reader = try ParquetReader(path: file.path)
+            let names = Set(reader.columns.map(\.name))
+            for name in roles.map(idColumn) + columns where !names.contains(name) {
+                throw bad("missing column '\(name)' (the table has: \(reader.columns.map(\.name).joined(separator: ", ")))")
+            }
+            let numbers = try columns.map { name in try Self.numbers(reader.read(column: name), name: name, bad: bad) }
+            var ids: [(Role, ByteArrayColumn, [Bool]?)] = []
+            for role in roles {
+                let column = try reader.read(column: idColumn(role))
+                guard case .byteArray(let values) = column.values else { throw bad("column '\(idColumn(role))' is not a string column") }
+                ids.append((role, values, column.validity))
+            }
+            var table = KeyedValues(columns: columns)
+            for row in 0..<reader.rowCount {
+                var key = IdKey()
+                for (role, values, validity) in ids {
+                    guard validity?[row] ?? true else { throw bad("null id in column '\(idColumn(role))', row \(row + 1)") }
+                    key.set(role, Array(values[row]))
+                }
+                let values = try numbers.enumerated().map { c, column -> Double in
+                    guard let value = column[row] else { throw bad("null value in column '\(columns[c])', row \(row + 1)") }
+                    return value
+                }
+                try table.add(key, values, at: location)
+            }
+            return table
+        } catch let error as ParquetError {
+            throw bad("cannot read the table: \(error)")
+        }
+    }
+
+    private static func numbers(_ column: ColumnBatch, name: String, bad: (String) -> TallyError) throws -> [Double?] {
+        let valid = { (row: Int) in column.validity?[row] ?? true }
+        switch column.values {
+        case .double(let values): return values.indices.map { valid($0) ? values[$0] : nil }
+        case .int32(let values): return values.indices.map { valid($0) ? Double(values[$0]) : nil }
+        case .int64(let values): return values.indices.map { valid($0) ? Double(values[$0]) : nil }
+        case .byteArray: throw bad("column '\(name)' is not numeric")
+        }
+    }
+
+    static func readCSV(_ file: InputFile, roles: [Role], columns: [String]) throws -> KeyedValues {
+        let reader = try RecordReader(file: file, fileIndex: 0)
+        let names = roles.map(idColumn) + columns
+        var table = KeyedValues(columns: columns)
+        guard let positions = try reader.columnPositions(names.map { .name($0) }) else { return table }
+        let parser = CSVFieldParser()
+        while let batch = try reader.next() {
+            let parsed = try parser.parse(batch)
+            for r in 0..<parsed.count {
+                if let error = parsed.error(ofRecord: r, path: file.displayPath) { throw error }
+                let location = batch.location(ofRecord: r, path: file.displayPath)
+                guard parsed.fieldCount(ofRecord: r) > positions.max()! else {
+                    throw TallyError(.badInput, stage: .reduce, at: location, "expected at least \(positions.max()! + 1) fields")
+                }
+                var key = IdKey()
+                for (role, position) in zip(roles, positions) { key.set(role, Array(parsed.field(position, ofRecord: r))) }
+                var row: [Double] = []
+                for position in positions[roles.count...] {
+                    let text = parsed.field(position, ofRecord: r)
+                    guard let value = Array(text).withUnsafeBytes(FieldValues.parseDouble) else {
+                        throw TallyError(.badInput, stage: .reduce,
+                                         at: batch.location(ofRecord: r, path: file.displayPath, column: position + 1),
+                                         "unparsable number '\(String(decoding: text, as: UTF8.self))'")
+                    }
+                    row.append(value)
+                }
+                try table.add(key, row, at: location)
+            }
+        }
+        return table
+    }
+}
