@@ -8,9 +8,9 @@ import Testing
         "items": """
             version: 1
             name: determinism-items
-            description: item counts over the three sample days, weight column, multinomial loss
+            description: item counts over two sample days, weight column, multinomial loss
             input:
-              paths: ["sample-data/logs/*.csv.zst"]
+              paths: ["sample-data/logs/2024-11-19.csv.zst", "sample-data/logs/2024-11-20.csv.zst"]
               columns: {item: item_id, weight: weight}
             vocabulary:
               item: {min_count: 2}
@@ -27,7 +27,7 @@ import Testing
             name: determinism-pairs
             description: user-item pairs with an events table, a filter and quarantined bad rows
             input:
-              paths: ["sample-data/logs/2024-11-2*.csv.zst", "extra/*.csv"]
+              paths: ["sample-data/logs/2024-11-21.csv.zst", "extra/*.csv"]
               columns: {user: user_id, item: item_id, event: event}
               where: {event: [view, click, purchase]}
               bad_rows: {policy: quarantine}
