@@ -13,6 +13,7 @@ Exit status: 0 when every case passes, 1 otherwise.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import os
 import shutil
 import subprocess
@@ -152,10 +153,18 @@ def write_big_bad(path: str) -> None:
 
 
 def generate_data(data: str) -> None:
-    """Writes the logs into `data` once; concurrent callers race to an atomic rename."""
+    """Writes the logs into `data` once; concurrent callers wait on a lock, and the folder
+    appears by an atomic rename only when complete."""
     if os.path.exists(os.path.join(data, "ok")):
         return
     os.makedirs(os.path.dirname(data) or ".", exist_ok=True)
+    with open(data + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not os.path.exists(os.path.join(data, "ok")):
+            _generate_data(data)
+
+
+def _generate_data(data: str) -> None:
     tmp = tempfile.mkdtemp(prefix=".gen-", dir=os.path.dirname(data) or ".")
     os.mkdir(os.path.join(tmp, "logs"))
     for name, rows, seed, start in LOGS:
