@@ -3,7 +3,8 @@ import Testing
 
 /// Logs from `tools/gen_interactions.py` (and files of awkward CSV), one generated pipeline per
 /// case: every key shape × the five losses × target tables as Parquet, CSV and .csv.zst ×
-/// vocabulary options, plus bad rows, decay and smoothing with their scalar gradients.
+/// vocabulary options, plus bad rows, decay and smoothing with their scalar gradients, and per-row
+/// gradients.
 /// `crosscheck.py` writes each pipeline, runs tally and checks the outputs with `check_run.py`.
 ///
 /// Cases run in families, one Python process each (its imports cost about a second); a failure
@@ -25,6 +26,8 @@ import Testing
                        "columns-reordered-across-files", "no-header-ragged-records", "messy-quoted-target-ids"],
         "decay and smoothing": ["item-decay-multinomial-parquet-target", "user-decay-instant-poisson",
                                 "pair-decay-sum", "item-smoothing-kl", "user-smoothing-decay-mse-csv-target"],
+        "per-row gradients": ["item-per-event-multinomial-target", "pair-per-event-decay-bucket",
+                              "user-per-event-smoothing-mse", "messy-per-event-skip"],
         "persistent vocabularies": ["frozen-vocabulary-from-pyarrow", "extend-vocabulary-from-pyarrow",
                                     "vocab-extend-twice", "vocab-extend-then-frozen-pairs"],
     ]

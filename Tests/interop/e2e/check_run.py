@@ -88,6 +88,7 @@ class Spec:
     decay: tuple | None = None       # (λ per day, reference: "end" or seconds since the epoch)
     temperature: float | None = None  # smoothing
     variables_used: dict = field(default_factory=dict)
+    per_event: bool = False
 
 
 def substitute(node, variables, where="pipeline"):
@@ -136,8 +137,8 @@ def load_pipeline(path: str, variables: dict) -> Spec:
         decay = (math.log(2) / half_life_days, "end" if ref == "end" else parse_iso(ref))
     temperature = float(count["smoothing"].get("temperature", 1.0)) if "smoothing" in count else None
     grads = doc.get("gradients", {}) or {}
-    if as_bool(grads.get("per_event"), False) or as_bool(grads.get("embedding_table"), False):
-        raise Unsupported("per_event and embedding_table gradients are not modelled")
+    if as_bool(grads.get("embedding_table"), False):
+        raise Unsupported("embedding_table gradients are not modelled")
 
     inp = doc["input"]
     header = as_bool(inp.get("header"), True)
@@ -189,6 +190,7 @@ def load_pipeline(path: str, variables: dict) -> Spec:
         out_dir=rel(out["dir"]), compression=out.get("compression", "zstd"),
         row_group_rows=as_int(out.get("row_group_rows"), 1048576),
         time_format=inp.get("time_format", "unix_seconds"), decay=decay, temperature=temperature,
+        per_event=as_bool(grads.get("per_event"), False),
         variables_used={n: variables[n] for n in sorted(set(re.findall(r"\$\{([^}]*)\}", yaml_values_text(raw))))},
     )
 
@@ -346,6 +348,7 @@ class Expected:
     ids: dict = field(default_factory=dict)      # role -> list of id (str) per kept row
     weights: list = field(default_factory=list)  # float per kept row
     times: list = field(default_factory=list)    # seconds per kept row, with decay
+    places: list = field(default_factory=list)   # (file, line) per kept row
     quarantine: list = field(default_factory=list)  # (file, line, offset, raw)
     gradients: dict = field(default_factory=dict)   # parameter → ∂L/∂θ
     must_fail: str | None = None
@@ -460,6 +463,7 @@ def read_inputs(spec: Spec, files: list[str]) -> Expected:
                 exp.ids[role].append(v)
             exp.weights.append(w)
             exp.times.append(t)
+            exp.places.append((path, rec.line))
         if clean and spec.header:
             theirs = duckdb_rows(path, spec)
             if theirs != seen:
@@ -543,10 +547,12 @@ def counts_table(spec: Spec, exp: Expected, vocabs: dict, con):
         w = b * np.exp(-lam * age)
         dw = -age * w
     cols = {"w": pa.array(w), "dw": pa.array(dw)}
+    per_row = {"w": w, "factor": np.exp(-spec.decay[0] * age) if spec.decay else np.ones_like(b)}
     for role in spec.key:
         v = vocabs[role]
         idx = [v.lookup.get(i, 0 if v.bucket else -1) for i in exp.ids[role]]
         cols[role] = pa.array(idx, pa.int32())
+        per_row[role] = idx
     con.register("kept", pa.table(cols))
     keys = ", ".join(f'"{r}"' for r in spec.key)
     drop = " OR ".join(f'"{r}" < 0' for r in spec.key)
@@ -561,10 +567,10 @@ def counts_table(spec: Spec, exp: Expected, vocabs: dict, con):
     table["value"] = [float(row[n + 1]) for row in rows]
     derivatives = {"decay": [float(row[n + 2]) for row in rows]}
     if spec.temperature is not None:
-        table, derivatives = smoothed(spec, vocabs, table, derivatives)
+        table, derivatives, per_row["smoothing"] = smoothed(spec, vocabs, table, derivatives)
     for role in spec.key:
         table[f"{role}_id"] = [vocabs[role].ids[i] for i in table[role]]
-    return table, derivatives, dropped
+    return table, derivatives, dropped, per_row
 
 
 def smoothed(spec: Spec, vocabs: dict, table: dict, derivatives: dict):
@@ -590,7 +596,7 @@ def smoothed(spec: Spec, vocabs: dict, table: dict, derivatives: dict):
     out = {role: keep, "count": [int(count[k]) for k in keep], "value": [float(sv[k]) for k in keep]}
     d = {"decay": [float(b * dW + (a - b) * dv[k]) for k in keep],
          "temperature": [float(E * (W - K * v[k]) / (tau ** 2 * Z ** 2)) for k in keep]}
-    return out, d
+    return out, d, (a, b)
 
 
 def read_target(spec: Spec):
@@ -813,7 +819,7 @@ def expected_outputs(spec: Spec, before_arg: dict):
         exp.must_fail = exp.must_fail or fail
     if exp.must_fail:
         return exp, None, None, None
-    counts, derivatives, dropped = counts_table(spec, exp, vocabs, con)
+    counts, derivatives, dropped, per_row = counts_table(spec, exp, vocabs, con)
     target = read_target(spec)
     loss, grad, tgrad = losses(spec, counts, target)
     counts["grad"] = grad
@@ -837,6 +843,8 @@ def expected_outputs(spec: Spec, before_arg: dict):
         tables["target_grad.parquet"] = (
             [(f"{r}_id", "string") for r in spec.key] + [("grad", "double")], tgrad,
             [f"{r}_id" for r in spec.key])
+    if spec.per_event:
+        tables["event_grads.parquet"] = event_grads(spec, exp, counts, per_row)
     if spec.bad_policy == "quarantine":
         q = exp.quarantine
         tables["quarantine.parquet"] = (
@@ -845,6 +853,25 @@ def expected_outputs(spec: Spec, before_arg: dict):
             {"file": [r[0] for r in q], "line": [r[1] for r in q], "byte_offset": [r[2] for r in q],
              "reason": ["bad row"] * len(q), "raw": [r[3] for r in q]}, ["file", "line"])
     return exp, tables, loss, dropped
+
+
+def event_grads(spec: Spec, exp: Expected, counts: dict, per_row: dict):
+    """DESIGN §3 per-row gradients ∂L/∂b_i, in input order, for rows that reach the counts:
+    e^(−λ a_i)·g_k(i); with smoothing e^(−λ a_i)·(b·Σ_k g_k + (a − b)·g_k(i))."""
+    grad_of = {tuple(counts[r][j] for r in spec.key): counts["grad"][j] for j in range(len(counts["grad"]))}
+    rows = [j for j in range(len(exp.places)) if all(per_row[r][j] >= 0 for r in spec.key)]
+    g = np.array([grad_of[tuple(per_row[r][j] for r in spec.key)] for j in rows])
+    if "smoothing" in per_row:
+        a, b = per_row["smoothing"]
+        g = b * math.fsum(counts["grad"]) + (a - b) * g
+    table = {"file": [exp.places[j][0] for j in rows], "line": [exp.places[j][1] for j in rows]}
+    for r in spec.key:
+        table[r] = [per_row[r][j] for j in rows]
+    table["weight"] = [float(per_row["w"][j]) for j in rows]
+    table["grad"] = [float(x) for x in per_row["factor"][rows] * g] if rows else []
+    schema = ([("file", "string"), ("line", "int64")] + [(r, "int32") for r in spec.key] +
+              [("weight", "double"), ("grad", "double")])
+    return schema, table, ["file", "line"]
 
 
 def write_expected(out: str, spec: Spec, exp: Expected, tables: dict, loss, dropped):
@@ -909,6 +936,11 @@ def main(argv=None) -> int:
         if fname == "quarantine.parquet":
             if got is not None:
                 check_quarantine(got, exp.quarantine, rep)
+        elif fname == "event_grads.parquet" and got is not None and len(got["file"]) == len(table["file"]):
+            wrong = [j for j, (g, e) in enumerate(zip(got["file"], table["file"])) if not same_file(g, e)]
+            if wrong:
+                rep.fail(f"{fname}: row {wrong[0]}: file {got['file'][wrong[0]]!r}, expected {table['file'][wrong[0]]}")
+            compare_table(fname, got, table, schema[1:], rep, key_cols)
         else:
             compare_table(fname, got, table, schema, rep, key_cols)
         role = fname[len("vocab_"):-len(".parquet")] if fname.startswith("vocab_") else None

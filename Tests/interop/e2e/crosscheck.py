@@ -256,7 +256,7 @@ def write_target(path: str, key: list, column: str, kind: str, seed: int) -> Non
 
 def pipeline(name, key, *, paths='["data/logs/*.csv.zst"]', columns=None, weight="column: weight",
              vocab=None, loss="kind: sum", where=None, bad_rows=None, header=None, out="out", output=None,
-             count=None, gradients=None):
+             count=None, gradients=None, per_event=False):
     """A pipeline file's text. `vocab`, `where`, `bad_rows`, `header` are YAML lines (no indent)."""
     cols = columns or {"user": "user_id", "item": "item_id", "event": "event", "weight": "weight"}
     lines = ["version: 1", f"name: {name}", f"description: generated cross-check {name}",
@@ -273,8 +273,9 @@ def pipeline(name, key, *, paths='["data/logs/*.csv.zst"]', columns=None, weight
         lines += ["  weight:"] + [f"    {x}" for x in weight.split("\n")]
     lines += [f"  {x}" for x in count or []]
     lines += ["loss:"] + [f"  {x}" for x in loss.split("\n")]
-    if gradients:
-        lines += ["gradients:", f"  parameters: [{', '.join(gradients)}]"]
+    if gradients or per_event:
+        lines += ["gradients:"] + ([f"  parameters: [{', '.join(gradients)}]"] if gradients else [])
+        lines += ["  per_event: true"] if per_event else []
     lines += ["output:", f"  dir: {out}"] + [f"  {x}" for x in output or []]
     return "\n".join(lines) + "\n"
 
@@ -411,6 +412,22 @@ CASES = {
         "user-smoothing-decay-mse-csv-target", ["user"], columns=TIMED, vocab=vocab_block(user={"oov": "drop"}),
         count=["decay: {half_life: 2d}", "smoothing: {temperature: 2.5}"], gradients=["decay", "temperature"],
         loss="kind: mse\ntarget: t.csv\ntarget_column: y"), {"t.csv": (["user"], "y", "mse", 11)})],
+    # Per-row gradients (a second pass), in input order
+    "item-per-event-multinomial-target": lambda: [(pipeline(
+        "item-per-event-multinomial-target", ["item"], per_event=True,
+        loss="kind: multinomial_nll\ntarget: target.parquet\ntarget_column: logit"),
+        {"target.parquet": (["item"], "logit", "multinomial_nll", 15)})],
+    "pair-per-event-decay-bucket": lambda: [(pipeline(
+        "pair-per-event-decay-bucket", ["user", "item"], columns=TIMED, per_event=True,
+        vocab=vocab_block(user={}, item={"min_count": 3}), count=["decay: {half_life: 6h}"], gradients=["decay"],
+        loss="kind: poisson_nll"), {})],
+    "user-per-event-smoothing-mse": lambda: [(pipeline(
+        "user-per-event-smoothing-mse", ["user"], per_event=True, weight=EVENTS,
+        count=["smoothing: {temperature: 1.5}"], gradients=["temperature"],
+        loss="kind: mse\ntarget: t.parquet\ntarget_column: y"), {"t.parquet": (["user"], "y", "mse", 16)})],
+    "messy-per-event-skip": lambda: [(pipeline(
+        "messy-per-event-skip", ["item"], paths='["data/messy/*.csv", "data/logs/day3.csv.zst"]', per_event=True,
+        bad_rows=["policy: skip"], loss="kind: multinomial_nll"), {})],
     # Readers: headers in another order per file, ragged headerless records, quoted target ids
     "columns-reordered-across-files": lambda: [(pipeline(
         "columns-reordered-across-files", ["user", "item"], paths='["data/edge/reordered.csv", "data/logs/day3.csv.zst"]',
