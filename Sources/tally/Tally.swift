@@ -13,7 +13,7 @@ struct TallyCommand: ParsableCommand {
             73 cannot create output, 74 I/O error, 78 invalid pipeline file.
             """,
         version: tallyVersion,
-        subcommands: [RunCommand.self, ValidateCommand.self, InspectCommand.self]
+        subcommands: [RunCommand.self, ValidateCommand.self, InspectCommand.self, GradcheckCommand.self]
     )
 }
 

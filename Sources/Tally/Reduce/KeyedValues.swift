@@ -2,15 +2,17 @@ import Foundation
 import Parquet
 
 /// A key of the count, by ids: the id of each role in the key (nil for a role not in the key,
-/// or for the OOV bucket).
+/// or for the OOV bucket), and the time bin for `[item, time]`.
 struct IdKey: Hashable, Comparable, Sendable {
     var user: [UInt8]?
     var item: [UInt8]?
+    var bin: Int64?
 
-    /// By user id then item id, bytes ascending; a null id (the OOV bucket) first.
+    /// By user id, item id (bytes ascending; a null id, the OOV bucket, first), then time bin.
     static func < (a: IdKey, b: IdKey) -> Bool {
         if a.user != b.user { return precedes(a.user, b.user) }
-        return precedes(a.item, b.item)
+        if a.item != b.item { return precedes(a.item, b.item) }
+        return (a.bin ?? .min) < (b.bin ?? .min)
     }
 
     private static func precedes(_ a: [UInt8]?, _ b: [UInt8]?) -> Bool {
@@ -28,7 +30,8 @@ struct IdKey: Hashable, Comparable, Sendable {
     }
 
     var description: String {
-        [user, item].compactMap { $0 }.map { "'\(String(decoding: $0, as: UTF8.self))'" }.joined(separator: ", ")
+        ([user, item].compactMap { $0 }.map { "'\(String(decoding: $0, as: UTF8.self))'" } + [bin.map { "bin \($0)" }].compactMap { $0 })
+            .joined(separator: ", ")
     }
 }
 
@@ -36,7 +39,7 @@ struct IdKey: Hashable, Comparable, Sendable {
 /// (`user_id` + `e0…`) or an embedding table (`item_id` + `e0…`).
 ///
 /// Read from Parquet (as pyarrow writes it) or CSV (plain or zstd) with the key's id columns
-/// (`user_id`, `item_id`) and `width` value columns.
+/// (`user_id`, `item_id`; and `time_bin` for `[item, time]`) and `width` value columns.
 struct KeyedValues: Sendable {
     /// The value columns' names.
     let columns: [String]
@@ -67,32 +70,50 @@ struct KeyedValues: Sendable {
         values += row
     }
 
+    /// The table with `key`'s values replaced (or added) (for `gradcheck`).
+    func replacing(_ key: IdKey, with row: [Double]) -> KeyedValues {
+        var table = self
+        if let index = rows[key] {
+            table.values.replaceSubrange(index * width ..< (index + 1) * width, with: row)
+        } else {
+            table.rows[key] = keys.count
+            table.keys.append(key)
+            table.values += row
+        }
+        return table
+    }
+
     /// The id column of `role`: `user_id`, `item_id`.
     static func idColumn(_ role: Role) -> String { "\(role.rawValue)_id" }
 }
 
 extension KeyedValues {
     /// Reads the table at `path`: Parquet when the file starts with `PAR1`, else CSV (plain or
-    /// zstd) with a header; keyed by `roles`' id columns, with the value `columns`.
-    static func read(_ path: String, roles: [Role], columns: [String], base: String) throws -> KeyedValues {
+    /// zstd) with a header; keyed by `roles`' id columns (and `time_bin` when `timeBins`), with
+    /// the value `columns`.
+    static func read(_ path: String, roles: [Role], timeBins: Bool = false, columns: [String], base: String) throws -> KeyedValues {
         let file = try InputFile(path: path, base: base)
         let magic = try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)).read(upToCount: 4)
+        let binColumn = timeBins ? [binColumn] : []
         if magic == Data("PAR1".utf8) {
-            return try readParquet(file, roles: roles, columns: columns)
+            return try readParquet(file, roles: roles, binColumn: binColumn, columns: columns)
         }
-        return try readCSV(file, roles: roles, columns: columns)
+        return try readCSV(file, roles: roles, binColumn: binColumn, columns: columns)
     }
 
-    static func readParquet(_ file: InputFile, roles: [Role], columns: [String]) throws -> KeyedValues {
+    static let binColumn = "time_bin"
+
+    static func readParquet(_ file: InputFile, roles: [Role], binColumn: [String], columns: [String]) throws -> KeyedValues {
         let location = InputLocation(path: file.displayPath)
         func bad(_ message: String) -> TallyError { TallyError(.badInput, stage: .reduce, at: location, message) }
         do {
             let reader = try ParquetReader(path: file.path)
             let names = Set(reader.columns.map(\.name))
-            for name in roles.map(idColumn) + columns where !names.contains(name) {
+            for name in roles.map(idColumn) + binColumn + columns where !names.contains(name) {
                 throw bad("missing column '\(name)' (the table has: \(reader.columns.map(\.name).joined(separator: ", ")))")
             }
             let numbers = try columns.map { name in try Self.numbers(reader.read(column: name), name: name, bad: bad) }
+            let bins = try binColumn.first.map { try Self.numbers(reader.read(column: $0), name: $0, bad: bad) }
             var ids: [(Role, ByteArrayColumn, [Bool]?)] = []
             for role in roles {
                 let column = try reader.read(column: idColumn(role))
@@ -105,6 +126,10 @@ extension KeyedValues {
                 for (role, values, validity) in ids {
                     guard validity?[row] ?? true else { throw bad("null id in column '\(idColumn(role))', row \(row + 1)") }
                     key.set(role, Array(values[row]))
+                }
+                if let bins {
+                    guard let bin = bins[row], bin == bin.rounded() else { throw bad("time_bin must be an integer, row \(row + 1)") }
+                    key.bin = Int64(bin)
                 }
                 let values = try numbers.enumerated().map { c, column -> Double in
                     guard let value = column[row] else { throw bad("null value in column '\(columns[c])', row \(row + 1)") }
@@ -128,9 +153,9 @@ extension KeyedValues {
         }
     }
 
-    static func readCSV(_ file: InputFile, roles: [Role], columns: [String]) throws -> KeyedValues {
+    static func readCSV(_ file: InputFile, roles: [Role], binColumn: [String], columns: [String]) throws -> KeyedValues {
         let reader = try RecordReader(file: file, fileIndex: 0)
-        let names = roles.map(idColumn) + columns
+        let names = roles.map(idColumn) + binColumn + columns
         var table = KeyedValues(columns: columns)
         guard let positions = try reader.columnPositions(names.map { .name($0) }) else { return table }
         let parser = CSVFieldParser()
@@ -144,8 +169,17 @@ extension KeyedValues {
                 }
                 var key = IdKey()
                 for (role, position) in zip(roles, positions) { key.set(role, Array(parsed.field(position, ofRecord: r))) }
+                if !binColumn.isEmpty {
+                    let text = String(decoding: parsed.field(positions[roles.count], ofRecord: r), as: UTF8.self)
+                    guard let bin = Int64(text) else {
+                        throw TallyError(.badInput, stage: .reduce,
+                                         at: batch.location(ofRecord: r, path: file.displayPath, column: positions[roles.count] + 1),
+                                         "time_bin must be an integer, found '\(text)'")
+                    }
+                    key.bin = bin
+                }
                 var row: [Double] = []
-                for position in positions[roles.count...] {
+                for position in positions[(roles.count + binColumn.count)...] {
                     let text = parsed.field(position, ofRecord: r)
                     guard let value = Array(text).withUnsafeBytes(FieldValues.parseDouble) else {
                         throw TallyError(.badInput, stage: .reduce,

@@ -91,11 +91,21 @@ extension Pipeline.Loss.Kind {
     }
 }
 
-/// The sum of `terms` from first to last: one fixed order, so the same bytes every time.
+/// The sum of `terms`, compensated (Neumaier) so its error stays near one rounding of the
+/// result however many terms there are, and taken from first to last: one fixed order, so the
+/// same bytes every time.
 func orderedSum(_ terms: [Double]) -> Double {
-    var sum = 0.0
-    for term in terms { sum += term }
-    return sum
+    var sum = 0.0, compensation = 0.0
+    for term in terms {
+        let next = sum + term
+        if Swift.abs(sum) >= Swift.abs(term) {
+            compensation += (sum - next) + term
+        } else {
+            compensation += (term - next) + sum
+        }
+        sum = next
+    }
+    return sum + compensation
 }
 
 /// log softmax(θ), through log-sum-exp so that large logits do not overflow.

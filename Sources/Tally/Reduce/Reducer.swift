@@ -125,12 +125,20 @@ enum Reducer {
         return reduction
     }
 
+    /// L for the reduced values under another `target` (for `gradcheck`).
+    static func loss(of reduction: Reduction, loss: Pipeline.Loss, target: KeyedValues?) throws -> Double {
+        var copy = reduction
+        try evaluateLoss(&copy, loss: loss, target: target)
+        return copy.loss
+    }
+
     /// L over observed keys ∪ target keys, ∂L/∂v and the target gradient.
     private static func evaluateLoss(_ reduction: inout Reduction, loss: Pipeline.Loss, target: KeyedValues?) throws {
         let roles = reduction.shape.roles
-        let observedKeys = reduction.ids.map { ids in
+        let observedKeys = reduction.ids.indices.map { row in
             var key = IdKey()
-            for (role, id) in zip(roles, ids) { key.set(role, id) }
+            for (role, id) in zip(roles, reduction.ids[row]) { key.set(role, id) }
+            if reduction.shape.hasTime { key.bin = reduction.bins[row] }
             return key
         }
         // An OOV key has a null id, which no target key has: it takes target 0.

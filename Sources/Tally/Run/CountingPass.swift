@@ -5,9 +5,11 @@ final class CountingWork: BatchWork {
     private let counter: Counter
     private(set) var seconds = 0.0
 
-    init(pipeline: Pipeline, counter: Counter) {
+    init(pipeline: Pipeline, counter: Counter, weightDeltas: [String: [Int: Double]] = [:]) {
         parser = CSVFieldParser(delimiter: pipeline.input.delimiter)
-        tokenizer = RowTokenizer(rules: RowRules(pipeline))
+        var rules = RowRules(pipeline)
+        rules.weightDeltas = weightDeltas
+        tokenizer = RowTokenizer(rules: rules)
         self.counter = counter
     }
 

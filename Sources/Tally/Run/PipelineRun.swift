@@ -36,27 +36,7 @@ public struct PipelineRun {
     /// Runs the pipeline; on failure the previous output is untouched and nothing is left behind.
     public func run() throws -> Report {
         let started = Clock.now
-        let files = try InputFiles.expand(pipeline.input.paths.map(\.value), base: pipeline.folder)
-        let rules = RowRules(pipeline)
-        let vocabularies = try rules.roles.map { role in
-            let settings = pipeline.vocabulary[role]!
-            let loaded = try settings.path.map {
-                try VocabularyFile.read(path: $0.value, displayPath: InputFiles.display($0.value), oov: settings.oov)
-            } ?? LoadedVocabulary()
-            return Vocabulary(role: role, settings: settings, loaded: loaded)
-        }
-        let countKey = Self.countedKey(pipeline)
-        let shape = KeyShape(key: countKey, tokenized: rules.roles)
-        let embedding = pipeline.count.embedding
-        let vectorColumns = embedding.map { e in (0..<e.dim).map { "e\($0)" } }
-        let target = try pipeline.loss.target.map {
-            try KeyedValues.read($0.value, roles: embedding == nil ? shape.roles : [.user],
-                                 columns: vectorColumns ?? [pipeline.loss.targetColumn], base: pipeline.folder)
-        }
-        let embeddingFile = try embedding?.table.map {
-            try KeyedValues.read($0.value, roles: [.item], columns: vectorColumns!, base: pipeline.folder)
-        }
-
+        let inputs = try RunInputs(pipeline)
         let folder = try OutputFolder(path: pipeline.output.dir.value)
         var published = false
         defer { if !published { folder.discard() } }
@@ -64,26 +44,24 @@ public struct PipelineRun {
         var outputs = Outputs(folder: folder, pipeline: pipeline)
         let ledger = try BadRowLedger(policy: pipeline.input.badRows, quarantinePath: folder.file("quarantine.parquet"),
                                       options: outputs.options)
-        let fold = Fold(vocabularies: vocabularies, counter: Counter(pipeline: pipeline, shape: shape), ledger: ledger)
         let workers = options.workers ?? pipeline.run.workers ?? ProcessInfo.processInfo.activeProcessorCount
-        let progress = options.progress ? Progress.onTerminal(totalBytes: files.reduce(0) { $0 + $1.size }) : nil
         let timings = StageTimings()
-        let stream = Stream(files: files, pipeline: pipeline,
-                            works: (0..<max(1, workers)).map { _ in CountingWork(pipeline: pipeline, counter: fold.counter) },
-                            sink: fold, batchBytes: options.batchBytes, progress: progress, timings: timings)
-        defer { progress?.finish() }
-        try stream.run()
+        var settings = Passes.Settings(workers: max(1, workers), batchBytes: options.batchBytes,
+                                       progress: options.progress ? Progress.onTerminal(totalBytes: inputs.files.reduce(0) { $0 + $1.size }) : nil,
+                                       timings: timings)
+        defer { settings.progress?.finish() }
+        let fold = try Passes.count(pipeline, inputs, ledger: ledger, settings)
+        settings.progress = nil
 
-        let reduction = try timings.measure(.reduce) { try Reducer.reduce(fold, pipeline: pipeline, target: target, embeddingFile: embeddingFile) }
+        let reduction = try timings.measure(.reduce) {
+            try Reducer.reduce(fold, pipeline: pipeline, target: inputs.target, embeddingFile: inputs.embeddingFile)
+        }
         if pipeline.gradients.perEvent {
             // ∂L/∂v exists only now: a second pass gives every kept row its gradient.
             let sink = try EventGradientSink(path: folder.file("event_grads.parquet"), shape: reduction.shape,
                                              options: outputs.options)
-            let model = Reducer.rowGradients(reduction, fold: fold, pipeline: pipeline)
-            let second = Stream(files: files, pipeline: pipeline,
-                                works: (0..<max(1, workers)).map { _ in GradientWork(pipeline: pipeline, model: model) },
-                                sink: sink, batchBytes: options.batchBytes, progress: nil, timings: timings)
-            try second.run()
+            try Passes.gradients(pipeline, inputs, model: Reducer.rowGradients(reduction, fold: fold, pipeline: pipeline),
+                                 sink: sink, settings)
             try sink.close()
             outputs.record("event_grads.parquet", rows: sink.rows)
         }
@@ -102,12 +80,6 @@ public struct PipelineRun {
         published = true
         return Report(outputFolder: pipeline.output.dir.value, rowsRead: fold.runStats.read, rowsKept: fold.runStats.kept,
                       badRows: fold.runStats.bad, loss: reduction.loss)
-    }
-
-    /// The key the counter counts: the pipeline's, or (user, item) pairs when embedding bags
-    /// need them (`counts.parquet` is then summed back to the pipeline's key).
-    static func countedKey(_ pipeline: Pipeline) -> [Pipeline.Count.KeyPart] {
-        pipeline.count.embedding != nil ? [.user, .item] : pipeline.count.key.value
     }
 
     /// Saves each vocabulary with a `path` and mode `extend`, atomically (temporary file, rename).

@@ -9,6 +9,9 @@ struct RowRules: Sendable {
     var filters: [Pipeline.Filter]
     /// Whether bad rows keep their raw bytes (for `quarantine.parquet`).
     var keepRawBadRows: Bool
+    /// Added to the base weight of given rows, by display path and line: how `gradcheck`
+    /// perturbs one row's weight. Empty in a normal run.
+    var weightDeltas: [String: [Int: Double]] = [:]
 
     init(_ pipeline: Pipeline) {
         roles = pipeline.vocabulary.keys.sorted()

@@ -59,7 +59,7 @@ struct RowTokenizer: Sendable {
                         continue rows
                     }
                 }
-                let weight: Double
+                var weight: Double
                 switch rules.weight {
                 case .one:
                     weight = 1
@@ -72,6 +72,9 @@ struct RowTokenizer: Sendable {
                     weight = value
                 case .events(let table, let defaultWeight):
                     weight = table[String(decoding: field(r, layout.eventField!), as: UTF8.self)] ?? defaultWeight
+                }
+                if !rules.weightDeltas.isEmpty, let delta = rules.weightDeltas[path]?[records.line(ofRecord: r)] {
+                    weight += delta
                 }
                 if let format = rules.timeFormat, let f = layout.timeField {
                     guard let time = FieldValues.parseTime(field(r, f), format: format) else {

@@ -52,13 +52,19 @@ struct Outputs {
         }
     }
 
-    /// `target_grad.parquet`: id columns and ∂L/∂θ, sorted by id; when the loss has one.
+    /// `target_grad.parquet`: id columns (and the time bin) and ∂L/∂θ, sorted by key; when the
+    /// loss has one.
     mutating func writeTargetGradient(_ reduction: Reduction) throws {
         guard let (keys, gradient) = reduction.targetGradient else { return }
         let roles = reduction.shape.roles
-        let columns = roles.map { ParquetColumn("\($0.rawValue)_id", .string, nullable: true) } + [ParquetColumn("grad", .double)]
-        let batch = roles.map { role in Self.strings(keys.map { role == .user ? $0.user : $0.item }) }
-            + [ColumnBatch(.double(gradient))]
+        var columns = roles.map { ParquetColumn("\($0.rawValue)_id", .string, nullable: true) }
+        var batch = roles.map { role in Self.strings(keys.map { role == .user ? $0.user : $0.item }) }
+        if reduction.shape.hasTime {
+            columns.append(ParquetColumn("time_bin", .int64))
+            batch.append(ColumnBatch(.int64(keys.map { $0.bin! })))
+        }
+        columns.append(ParquetColumn("grad", .double))
+        batch.append(ColumnBatch(.double(gradient)))
         try write("target_grad.parquet", columns: columns, batch: batch, rows: keys.count)
     }
 

@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+@testable import Tally
+
+@Suite struct KernelTests {
+    static func kernel(_ shape: Pipeline.TimeBins.Kernel, _ bandwidth: Double) -> Kernel {
+        Kernel(Pipeline.TimeBins(width: 3600, origin: 0, kernel: shape, bandwidth: bandwidth, location: nil))
+    }
+
+    static let cases: [(Pipeline.TimeBins.Kernel, Double)] = [
+        (.hard, 1), (.triangular, 0.51), (.triangular, 2.5), (.epanechnikov, 0.6), (.epanechnikov, 3),
+        (.gaussian, 0.13), (.gaussian, 1.7),
+    ]
+
+    @Test(arguments: cases)
+    func everyRowSpreadsExactlyItsWeightOverTheBins(_ shape: Pipeline.TimeBins.Kernel, _ bandwidth: Double) {
+        let kernel = Self.kernel(shape, bandwidth)
+        var bins: [Int64] = [], weights: [Double] = [], derivatives: [Double] = []
+        for x in stride(from: -7.3, through: 7.3, by: 0.137) {
+            let hard = kernel.spread(x, bins: &bins, weights: &weights, derivatives: &derivatives)
+            #expect(hard == Int64(floor(x)))
+            #expect(abs(weights.reduce(0, +) - 1) < 1e-14)
+            #expect(abs(derivatives.reduce(0, +)) < 1e-12)   // the mass does not depend on h
+            #expect(weights.allSatisfy { $0 > 0 })
+        }
+    }
+
+    @Test(arguments: cases.filter { $0.0 != .hard })
+    func theBandwidthDerivativeMatchesFiniteDifferences(_ shape: Pipeline.TimeBins.Kernel, _ bandwidth: Double) {
+        var bins: [Int64] = [], weights: [Double] = [], derivatives: [Double] = []
+        var upBins: [Int64] = [], up: [Double] = [], downBins: [Int64] = [], down: [Double] = [], scratch: [Double] = []
+        let h = 1e-6
+        for x in stride(from: -3.1, through: 3.1, by: 0.29) {
+            Self.kernel(shape, bandwidth).spread(x, bins: &bins, weights: &weights, derivatives: &derivatives)
+            Self.kernel(shape, bandwidth + h).spread(x, bins: &upBins, weights: &up, derivatives: &scratch)
+            Self.kernel(shape, bandwidth - h).spread(x, bins: &downBins, weights: &down, derivatives: &scratch)
+            guard upBins == bins, downBins == bins else { continue }   // the support moved: not differentiable here
+            for i in bins.indices {
+                let numeric = (up[i] - down[i]) / (2 * h)
+                #expect(abs(numeric - derivatives[i]) < 1e-6, "x=\(x) bin=\(bins[i])")
+            }
+        }
+    }
+}
+
+@Suite struct DecayTests {
+    /// Sums anchored at different times and moved to one anchor equal the sums computed
+    /// directly at that anchor, derivative included.
+    @Test func reanchoredPartialsEqualTheDirectSums() throws {
+        let pipeline = try Pipeline.parse(yaml: """
+            version: 1
+            name: d
+            input: {paths: [x.csv], columns: {item: i, time: t}}
+            count: {decay: {half_life: 2d}}
+            loss: {kind: sum}
+            gradients: {parameters: [decay]}
+            output: {dir: out}
+            """, path: "/tmp/p.yaml", folder: "/tmp")
+        let channels = Channels(pipeline)
+        let decay = try #require(Decay(pipeline, channels: channels))
+        let times = [0.0, 3_600, 90_000, 400_000, 1_000_000]
+        let reference = 1_200_000.0
+        var direct = 0.0, directDerivative = 0.0
+        var merged = KeyTable(channels: channels.count)
+        for t in times {
+            let age = (reference - t) / 86_400
+            direct += 2 * decay.factor(age: age)
+            directDerivative += -age * 2 * decay.factor(age: age)
+            var partial = KeyTable(channels: channels.count)
+            partial.anchor = t
+            partial.add(key: 7, count: 1, 2, 0)   // a row at its own anchor: age 0
+            merged.merge(partial, decay: decay) { $0 }
+        }
+        merged.reanchor(to: reference, decay: decay)
+        #expect(abs(merged.sum(0, 0) - direct) <= 1e-14 * direct)
+        #expect(abs(merged.sum(0, 1) - directDerivative) <= 1e-13 * abs(directDerivative))
+    }
+}
