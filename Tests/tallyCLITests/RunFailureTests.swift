@@ -1,0 +1,278 @@
+import Foundation
+import Testing
+
+/// DESIGN §5 and §6: exit codes and located error messages of `tally run`, and that a failed run
+/// leaves earlier output untouched. Messages are golden where the contract fixes them
+/// (`path:line:column: error: [stage]`); the wording after the stage is matched on its stable part.
+@Suite struct RunFailureTests {
+    static let header = "user_id,item_id,event,timestamp,weight\n"
+    static let good = header + """
+        u1,i1,view,1732000000,1.5
+        u2,i2,click,1732000001,2
+        u3,i1,view,1732000002,3
+
+        """
+
+    /// A pipeline over `paths` with the given extra `input` lines, vocabulary lines and output folder.
+    static func pipeline(paths: String = #"["logs/*.csv"]"#, columns: String = "{item: item_id, weight: weight}",
+                         input: String = "", vocabulary: String = "item: {}", output: String = "out",
+                         extra: String = "") -> String {
+        """
+        version: 1
+        name: failure-case
+        input:
+          paths: \(paths)
+          columns: \(columns)
+        \(input)vocabulary:
+          \(vocabulary)
+        count:
+          key: [item]
+          weight: {column: weight}
+        loss:
+          kind: sum
+        output:
+          dir: \(output)
+        \(extra)
+        """
+    }
+
+    /// A folder with `p.yaml` and the given files; tally runs inside it, so paths in messages are
+    /// relative to it.
+    static func fixture(_ name: String, pipeline: String, files: [String: Data]) throws -> URL {
+        let folder = try EndToEnd.temporaryFolder(name)
+        try EndToEnd.write(pipeline, to: "p.yaml", in: folder)
+        for (path, bytes) in files { try EndToEnd.write(bytes, to: path, in: folder) }
+        return folder
+    }
+
+    static func run(_ folder: URL, _ more: [String] = []) throws -> EndToEnd.Output {
+        try EndToEnd.tally(["run", "p.yaml"] + more, in: folder)
+    }
+
+    /// The first stderr line that wholly matches `pattern`, or a recorded failure.
+    @discardableResult
+    static func expectLine(_ result: EndToEnd.Output, matching pattern: String,
+                           sourceLocation: SourceLocation = #_sourceLocation) throws -> Substring? {
+        let regex = try Regex(pattern)
+        let line = result.stderr.split(separator: "\n").first { $0.wholeMatch(of: regex) != nil }
+        #expect(line != nil, "no stderr line matches /\(pattern)/\n\(result.transcript)", sourceLocation: sourceLocation)
+        return line
+    }
+
+    static func escaped(_ text: String) -> String {
+        NSRegularExpression.escapedPattern(for: text)
+    }
+
+    /// Expects `line` among the stderr lines, exactly.
+    static func expectGolden(_ result: EndToEnd.Output, _ line: String,
+                             sourceLocation: SourceLocation = #_sourceLocation) {
+        let lines = result.stderr.split(separator: "\n").map(String.init)
+        #expect(lines.contains(line), "stderr lacks the line\n\(line)\n\(result.transcript)", sourceLocation: sourceLocation)
+    }
+
+    @Test func noInputFileMatchedExits66() throws {
+        let folder = try Self.fixture("no-input", pipeline: Self.pipeline(paths: #"["logs/nothing-*.csv"]"#),
+                                      files: ["logs/good.csv": Data(Self.good.utf8)])
+        defer { EndToEnd.cleanUp(folder) }
+        let result = try Self.run(folder)
+        #expect(result.status == 66, "\(result.transcript)")
+        try Self.expectLine(result, matching: #"(.*: )?error: \[read\] no input file matched '.*logs/nothing-\*\.csv'"#)
+        // DESIGN §5: errors name the place; here the place is the `paths` entry of the pipeline file.
+        withKnownIssue("the no-input error has no pipeline location (p.yaml:4:…)") {
+            try Self.expectLine(result, matching: #"p\.yaml:4:\d+: error: \[read\] no input file matched .*nothing-\*\.csv.*"#)
+        }
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("out").path))
+    }
+
+    @Test func aMissingColumnExits65AtLineOneOfTheFile() throws {
+        let folder = try Self.fixture("missing-column",
+                                      pipeline: Self.pipeline(columns: "{item: product_id, weight: weight}"),
+                                      files: ["logs/good.csv": Data(Self.good.utf8)])
+        defer { EndToEnd.cleanUp(folder) }
+        let result = try Self.run(folder)
+        #expect(result.status == 65, "\(result.transcript)")
+        // The contract fixes `logs/good.csv:1: error: [read] missing column`; the rest is the engine's wording.
+        Self.expectGolden(result, "logs/good.csv:1: error: [read] missing column 'product_id' "
+                          + "(header has: user_id, item_id, event, timestamp, weight)")
+    }
+
+    /// Bad rows on line 3 of `logs/bad.csv`, with the field (1-based) the error is in, when one is.
+    static let badRows: [(row: Data, message: String)] = [
+        (Data("u2,i2,click,1732000001,n/a".utf8), "logs/bad.csv:3:5: error: [tokenize] unparsable weight 'n/a'"),
+        (Data("u2,,click,1732000001,2".utf8), "logs/bad.csv:3:2: error: [tokenize] empty item id"),
+        (Data("u2,i".utf8) + Data([0xFF]) + Data(",click,1732000001,2".utf8),
+         "logs/bad.csv:3:2: error: [tokenize] item id is not valid UTF-8"),
+        (Data("u2,i2,click".utf8), "logs/bad.csv:3: error: [read] expected 5 fields, found 3"),
+        (Data("u2,i2,click,1732000001,2,extra".utf8), "logs/bad.csv:3: error: [read] expected 5 fields, found 6"),
+        (Data(#"u2,"i2"x,click,1732000001,2"#.utf8),
+         "logs/bad.csv:3:2: error: [read] unexpected character after closing quote"),
+        (Data(#"u2,i"2,click,1732000001,2"#.utf8), "logs/bad.csv:3:2: error: [read] quote in unquoted field"),
+    ]
+
+    @Test(arguments: 0..<badRows.count)
+    func aBadRowUnderFailExits65AtItsLineAndColumn(_ which: Int) throws {
+        let (row, message) = Self.badRows[which]
+        let bytes = Data((Self.header + "u1,i1,view,1732000000,1.5\n").utf8) + row
+            + Data("\nu3,i1,view,1732000002,3\n".utf8)
+        let folder = try Self.fixture("bad-row", pipeline: Self.pipeline(input: "  bad_rows: {policy: fail}\n"),
+                                      files: ["logs/bad.csv": bytes])
+        defer { EndToEnd.cleanUp(folder) }
+        let result = try Self.run(folder)
+        #expect(result.status == 65, "\(result.transcript)")
+        Self.expectGolden(result, message)
+    }
+
+    @Test func moreBadRowsThanMaxExits65AndExactlyMaxSucceeds() throws {
+        let rows = Self.header + "u1,i1,view,1,1\nu2,i2,view,1,n/a\nu3,i3,view,1,2\nu4,,view,1,1\n"
+        for (max, status) in [(1, Int32(65)), (2, Int32(0))] {
+            let folder = try Self.fixture("too-many-bad-rows",
+                                          pipeline: Self.pipeline(input: "  bad_rows: {policy: skip, max: \(max)}\n"),
+                                          files: ["logs/bad.csv": Data(rows.utf8)])
+            defer { EndToEnd.cleanUp(folder) }
+            let result = try Self.run(folder)
+            #expect(result.status == status, "max \(max): \(result.transcript)")
+            if status == 65 {
+                // The second bad row (line 5) is the one too many.
+                Self.expectGolden(result, "logs/bad.csv:5:2: error: [tokenize] empty item id; "
+                                  + "too many bad rows (more than max 1, policy skip)")
+                #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("out").path))
+            } else {
+                try EndToEnd.check(folder.appendingPathComponent("p.yaml"), folder.appendingPathComponent("out"))
+            }
+        }
+    }
+
+    /// A zstd frame of 20,000 rows, compressed by the `zstd` tool.
+    static func compressedLog() throws -> Data {
+        let folder = try EndToEnd.temporaryFolder("zstd")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let rows = (0..<20_000).map { "u\($0 % 97),i\($0 % 1013),view,\(1_732_000_000 + $0),\($0 % 7).5\n" }.joined()
+        let plain = try EndToEnd.write(Self.header + rows, to: "log.csv", in: folder)
+        let zstd = try EndToEnd.run("/usr/bin/env", ["zstd", "-q", "-3", plain.path, "-o", plain.path + ".zst"])
+        try #require(zstd.status == 0, "\(zstd.transcript)")
+        return try Data(contentsOf: URL(fileURLWithPath: plain.path + ".zst"))
+    }
+
+    @Test(arguments: ["truncated", "trailing garbage"])
+    func aCorruptZstdFileExits65NamingTheFileAndAByteOffset(_ damage: String) throws {
+        let whole = try Self.compressedLog()
+        let bytes = damage == "truncated" ? whole.prefix(whole.count / 2) : whole + Data("not a frame".utf8)
+        let folder = try Self.fixture("zstd-\(damage.prefix(5))", pipeline: Self.pipeline(paths: #"["logs/*.csv.zst"]"#),
+                                      files: ["logs/t.csv.zst": Data(bytes)])
+        defer { EndToEnd.cleanUp(folder) }
+        let result = try Self.run(folder)
+        #expect(result.status == 65, "\(damage): \(result.transcript)")
+        // Offsets are into the compressed file: where it ends, or where the last frame ended.
+        Self.expectGolden(result, damage == "truncated"
+                          ? "logs/t.csv.zst: error: [read] truncated zstd frame at byte \(whole.count / 2)"
+                          : "logs/t.csv.zst: error: [read] unexpected data after the last zstd frame at byte \(whole.count)")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("out").path))
+    }
+
+    /// Invalid pipelines and their golden messages.
+    static let invalidPipelines: [(text: String, message: String)] = [
+        (pipeline(extra: "colour: red\n"),
+         "p.yaml:15:1: error: [pipeline] unknown key 'colour' (expected one of: version, name, description, "
+         + "input, vocabulary, count, loss, gradients, output, run)"),
+        (pipeline(input: "  colour: red\n"),
+         "p.yaml:6:3: error: [pipeline] unknown key 'colour' in input (expected one of: paths, header, "
+         + "delimiter, columns, time_format, where, bad_rows)"),
+        (pipeline().replacingOccurrences(of: "kind: sum", with: "kind: hinge"),
+         "p.yaml:12:9: error: [pipeline] loss.kind: unknown value 'hinge' (expected one of: sum, mse, "
+         + "poisson_nll, multinomial_nll, kl)"),
+        (pipeline(output: "out/${date}"),
+         "p.yaml:14:8: error: [pipeline] output.dir: unset variable 'date' (give it with --var date=VALUE)"),
+    ]
+
+    @Test(arguments: 0..<invalidPipelines.count)
+    func anInvalidPipelineExits78AtFileLineColumn(_ which: Int) throws {
+        let (text, message) = Self.invalidPipelines[which]
+        let folder = try Self.fixture("invalid-pipeline", pipeline: text, files: ["logs/good.csv": Data(Self.good.utf8)])
+        defer { EndToEnd.cleanUp(folder) }
+        let result = try Self.run(folder)
+        #expect(result.status == 78, "\(result.transcript)")
+        Self.expectGolden(result, message)
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("out").path))
+    }
+
+    @Test func anOutputFolderThatCannotBeCreatedExits73() throws {
+        let folder = try Self.fixture("unwritable", pipeline: Self.pipeline(output: "blocker/out"),
+                                      files: ["logs/good.csv": Data(Self.good.utf8), "blocker": Data("a file".utf8)])
+        defer { EndToEnd.cleanUp(folder) }
+        let result = try Self.run(folder)
+        #expect(result.status == 73, "\(result.transcript)")
+        try Self.expectLine(result, matching: #"(.*/)?blocker/out: error: \[write\] cannot create the output folder.*"#)
+    }
+
+    @Test func anOutOfVocabularyIdUnderOovFailExits65() throws {
+        let folder = try Self.fixture("oov-fail", pipeline: Self.pipeline(vocabulary: "item: {min_count: 2, oov: fail}"),
+                                      files: ["logs/good.csv": Data(Self.good.utf8)])
+        defer { EndToEnd.cleanUp(folder) }
+        let result = try Self.run(folder)
+        #expect(result.status == 65, "\(result.transcript)")
+        // Out of vocabulary is decided after the whole input (min_count), so the place is the vocabulary entry.
+        Self.expectGolden(result, "p.yaml:7:3: error: [tokenize] item id 'i2' is out of vocabulary "
+                          + "(seen 1 time(s); min_count 2, max_size 0) and oov is 'fail'")
+    }
+
+    /// Command-line misuse is 64; a pipeline file that does not exist is "no input" (66).
+    static let misuse: [(arguments: [String], status: Int32)] = [
+        (["run"], 64),
+        (["run", "p.yaml", "--var", "novalue"], 64),
+        (["run", "p.yaml", "--workers", "0"], 64),
+        (["run", "p.yaml", "--workers", "many"], 64),
+        (["run", "missing.yaml"], 66),
+    ]
+
+    @Test(arguments: 0..<misuse.count)
+    func commandLineMisuseHasItsExitCode(_ which: Int) throws {
+        let (arguments, status) = Self.misuse[which]
+        let folder = try Self.fixture("usage", pipeline: Self.pipeline(), files: ["logs/good.csv": Data(Self.good.utf8)])
+        defer { EndToEnd.cleanUp(folder) }
+        let result = try EndToEnd.tally(arguments, in: folder)
+        #expect(result.status == status, "\(arguments): \(result.transcript)")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("out").path))
+    }
+
+    /// A successful run replaces the whole output folder: no file of an earlier run survives.
+    @Test func aSuccessfulRunReplacesTheWholeOutputFolder() throws {
+        let rows = Self.good + "u4,i4,view,1,n/a\n"
+        let folder = try Self.fixture("replaces-output", pipeline: Self.pipeline(input: "  bad_rows: {policy: quarantine}\n"),
+                                      files: ["logs/good.csv": Data(rows.utf8)])
+        defer { EndToEnd.cleanUp(folder) }
+        let first = try Self.run(folder)
+        try #require(first.status == 0, "\(first.transcript)")
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("out/quarantine.parquet").path))
+        try EndToEnd.write(Self.pipeline(input: "  bad_rows: {policy: skip}\n"), to: "p.yaml", in: folder)
+        let second = try Self.run(folder)
+        try #require(second.status == 0, "\(second.transcript)")
+        try EndToEnd.check(folder.appendingPathComponent("p.yaml"), folder.appendingPathComponent("out"))
+    }
+
+    /// A failed run neither touches the previous output nor leaves its temporary folder behind.
+    @Test(arguments: ["bad row", "corrupt zstd", "invalid pipeline"])
+    func aFailedRunLeavesThePreviousOutputUntouched(_ failure: String) throws {
+        let folder = try Self.fixture("keeps-output", pipeline: Self.pipeline(paths: #"["logs/*"]"#),
+                                      files: ["logs/good.csv": Data(Self.good.utf8)])
+        defer { EndToEnd.cleanUp(folder) }
+        let first = try Self.run(folder)
+        try #require(first.status == 0, "\(first.transcript)")
+        let out = folder.appendingPathComponent("out")
+        let before = try EndToEnd.files(in: out)
+        try #require(before["counts.parquet"] != nil)
+        switch failure {
+        case "bad row":
+            try EndToEnd.write(Self.header + "u9,i9,view,1,n/a\n", to: "logs/later.csv", in: folder)
+        case "corrupt zstd":
+            try EndToEnd.write(try Self.compressedLog().prefix(100), to: "logs/later.csv.zst", in: folder)
+        default:
+            try EndToEnd.write(Self.pipeline(extra: "colour: red\n"), to: "p.yaml", in: folder)
+        }
+        let second = try Self.run(folder)
+        #expect(second.status != 0, "\(failure): the second run should fail\n\(second.transcript)")
+        #expect(try EndToEnd.files(in: out) == before, "\(failure): the previous output changed")
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+            .filter { $0.hasPrefix(".out.tally-tmp-") || $0.contains("tally-tmp") }
+        #expect(leftovers.isEmpty, "\(failure): temporary folders left behind: \(leftovers)")
+    }
+}
