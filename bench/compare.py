@@ -112,7 +112,9 @@ def main() -> None:
         return f"{medians[tool][0]:.2f} s, {medians[tool][1]:.0f} MiB" if tool in medians else "—"
 
     def ratio(medians, tool):
-        return f"{medians['Tally'][0] / medians[tool][0]:.2f}×" if tool in medians else "—"
+        if tool not in medians or medians[tool][0] == 0:
+            return "—"
+        return f"{medians['Tally'][0] / medians[tool][0]:.2f}×"
 
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.machine())
     lines = [
