@@ -78,9 +78,7 @@ import Testing
         #expect(result.status == 66, "\(result.transcript)")
         try Self.expectLine(result, matching: #"(.*: )?error: \[read\] no input file matched '.*logs/nothing-\*\.csv'"#)
         // DESIGN §5: errors name the place; here the place is the `paths` entry of the pipeline file.
-        withKnownIssue("the no-input error has no pipeline location (p.yaml:4:…)") {
-            try Self.expectLine(result, matching: #"p\.yaml:4:\d+: error: \[read\] no input file matched .*nothing-\*\.csv.*"#)
-        }
+        try Self.expectLine(result, matching: #"p\.yaml:4:\d+: error: \[read\] no input file matched .*nothing-\*\.csv.*"#)
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("out").path))
     }
 

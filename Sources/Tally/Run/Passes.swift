@@ -14,7 +14,14 @@ struct RunInputs: Sendable {
     var embeddingFile: KeyedValues?
 
     init(_ pipeline: Pipeline) throws {
-        files = try InputFiles.expand(pipeline.input.paths.map(\.value), base: pipeline.folder)
+        do {
+            files = try InputFiles.expand(pipeline.input.paths.map(\.value), base: pipeline.folder)
+        } catch let error as TallyError where error.kind == .noInput {
+            // Name the place in the pipeline file, and the patterns as the user can read them.
+            let patterns = pipeline.input.paths.map { "'\(InputFiles.display($0.value))'" }.joined(separator: ", ")
+            throw TallyError(.noInput, stage: .read, at: pipeline.input.paths.first?.location,
+                             "no input file matched \(patterns)")
+        }
         roles = RowRules(pipeline).roles
         loaded = try roles.map { role in
             let settings = pipeline.vocabulary[role]!

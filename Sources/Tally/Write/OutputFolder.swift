@@ -27,7 +27,7 @@ final class OutputFolder {
             }
             try FileManager.default.createDirectory(atPath: temporaryPath, withIntermediateDirectories: false)
         } catch {
-            throw TallyError(.cannotCreateOutput, stage: .write, at: InputLocation(path: path),
+            throw TallyError(.cannotCreateOutput, stage: .write, at: InputLocation(path: InputFiles.display(path)),
                              "cannot create the output folder: \(Self.reason(error))")
         }
     }
@@ -46,11 +46,11 @@ final class OutputFolder {
                 return
             }
             guard isFolder.boolValue else {
-                throw TallyError(.cannotCreateOutput, stage: .write, at: InputLocation(path: path),
+                throw TallyError(.cannotCreateOutput, stage: .write, at: InputLocation(path: InputFiles.display(path)),
                                  "the output path exists and is not a folder")
             }
             if tally_rename_exchange(temporaryPath, path) != 0 {
-                throw TallyError(.io, stage: .write, at: InputLocation(path: path),
+                throw TallyError(.io, stage: .write, at: InputLocation(path: InputFiles.display(path)),
                                  "cannot replace the previous output: \(String(cString: strerror(errno)))")
             }
             // The temporary path now holds the previous output.
@@ -58,7 +58,7 @@ final class OutputFolder {
         } catch let error as TallyError {
             throw error
         } catch {
-            throw TallyError(.io, stage: .write, at: InputLocation(path: path), "cannot publish the output: \(Self.reason(error))")
+            throw TallyError(.io, stage: .write, at: InputLocation(path: InputFiles.display(path)), "cannot publish the output: \(Self.reason(error))")
         }
     }
 
