@@ -20,46 +20,69 @@ struct RowStats: Sendable {
     }
 }
 
-/// Folds batch results, in input order, into the run's vocabularies and counts.
+/// Folds the input, in input order, into the run's vocabularies and counts.
 ///
-/// Batches are folded into the current file's partial, and each file's partial into the run's
-/// at the end of the file: the same two-level order whatever the number of workers, so the
-/// floating-point sums come out bit for bit the same. Owned by the fold queue; not thread-safe.
+/// Batches fold into their file's partial; at the end of a file, its partial — counted now or
+/// read back from the state cache — folds into the run's: the same two-level order whatever the
+/// number of workers and whichever files were reused, so the floating-point sums come out bit
+/// for bit the same. Owned by the fold queue; not thread-safe.
 final class Fold {
     private(set) var vocabularies: [Vocabulary]
     let shape: KeyShape
     let counter: Counter
     let ledger: BadRowLedger
-    private var fileKeys: KeyTable
+    private var file: FilePartial
     private(set) var runKeys: KeyTable
-    private var fileStats = RowStats()
     private(set) var runStats = RowStats()
     /// The latest time among all kept rows (with decay): the reference `end`.
     private(set) var latestTime: Double?
     /// One entry per finished input file.
-    private(set) var inputs: [(file: InputFile, rows: RowStats)] = []
+    private(set) var inputs: [(file: InputFile, rows: RowStats, reused: Bool)] = []
+    /// Partials of files that need not be read again, by file index.
+    private let cached: [Int: FilePartial]
+    /// Called with each file's partial as it is folded (to save it in the state cache).
+    private let finished: ((InputFile, FilePartial) -> Void)?
+    private let policy: Pipeline.BadRows.Policy
 
-    init(vocabularies: [Vocabulary], counter: Counter, ledger: BadRowLedger) {
+    init(vocabularies: [Vocabulary], counter: Counter, ledger: BadRowLedger, policy: Pipeline.BadRows.Policy,
+         cached: [Int: FilePartial] = [:], finished: ((InputFile, FilePartial) -> Void)? = nil) {
         self.vocabularies = vocabularies
         self.counter = counter
         self.shape = counter.shape
         self.ledger = ledger
-        fileKeys = KeyTable(channels: counter.channels.count)
+        self.policy = policy
+        self.cached = cached
+        self.finished = finished
+        file = FilePartial(roles: vocabularies.count, channels: counter.channels.count)
         runKeys = KeyTable(channels: counter.channels.count, capacity: 1 << 14)
     }
 
-    /// Folds the next batch of `file`.
-    func add(_ batch: BatchResult, of file: InputFile) throws {
-        let events = batch.events
-        try ledger.record(events.badRows, file: file.relativePath)
-        fileStats += RowStats(read: events.rowsRead, kept: events.rowsKept,
-                              filtered: events.rowsFiltered, bad: events.badRows.count)
-        if let anchor = batch.keys.anchor { latestTime = max(latestTime ?? anchor, anchor) }
+    /// Folds the next batch of `file`. Under `bad_rows: fail` the first bad row stops the run
+    /// here, before the rest of the file is read.
+    func add(_ batch: BatchResult, of input: InputFile) throws {
+        if policy == .fail, let row = batch.events.badRows.first {
+            throw TallyError(.badInput, stage: row.stage, at: row.location, row.reason)
+        }
+        file.add(batch, counter: counter)
+    }
 
+    /// Closes file number `index`: its partial (or the cached one) joins the run's.
+    func endFile(_ input: InputFile, index: Int) throws {
+        let partial = cached[index] ?? file
+        file = FilePartial(roles: vocabularies.count, channels: counter.channels.count)
+        try fold(partial, of: input)
+        inputs.append((input, partial.stats, cached[index] != nil))
+        if cached[index] == nil { finished?(input, partial) }
+    }
+
+    private func fold(_ partial: FilePartial, of input: InputFile) throws {
+        try ledger.record(partial.badRows, file: input.relativePath)
+        runStats += partial.stats
+        if let time = partial.latestTime { latestTime = max(latestTime ?? time, time) }
         var mappings: [[Int32]] = []
         for k in vocabularies.indices {
-            let local = events.ids[k].table
-            let rows = events.ids[k].rows
+            let local = partial.ids[k].table
+            let rows = partial.ids[k].rows
             let failsOnUnknown = vocabularies[k].isFrozen && vocabularies[k].settings.oov == .fail
             var mapping = [Int32](repeating: 0, count: local.count)
             for id in 0..<local.count {
@@ -69,24 +92,15 @@ final class Fold {
                 if failsOnUnknown, !vocabularies[k].isLoaded(provisional) {
                     let text = String(decoding: local.key(Int32(id)), as: UTF8.self)
                     throw TallyError(.badInput, stage: .tokenize,
-                                     at: InputLocation(path: file.displayPath, line: events.ids[k].firstLine[id]),
+                                     at: InputLocation(path: input.displayPath, line: partial.ids[k].firstLine[id]),
                                      "\(vocabularies[k].role.rawValue) id '\(text)' is not in the frozen vocabulary and oov is 'fail'")
                 }
                 mapping[id] = provisional
             }
             mappings.append(mapping)
         }
-        fileKeys.merge(batch.keys, decay: counter.decay) { key in
+        runKeys.merge(partial.keys, decay: counter.decay) { key in
             shape.map(key) { position, id in mappings[position][Int(id)] }
         }
-    }
-
-    /// Closes `file`: its partial joins the run's.
-    func endFile(_ file: InputFile) {
-        runKeys.merge(fileKeys, decay: counter.decay) { $0 }
-        fileKeys.removeAll()
-        runStats += fileStats
-        inputs.append((file, fileStats))
-        fileStats = RowStats()
     }
 }

@@ -214,5 +214,5 @@ final class EventGradientCollector: OrderedSink {
         }
     }
 
-    func endFile(_ file: InputFile) {}
+    func endFile(_ file: InputFile, index: Int) {}
 }

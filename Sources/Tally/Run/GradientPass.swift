@@ -80,7 +80,7 @@ final class EventGradientSink: OrderedSink {
         rows += output.lines.count
     }
 
-    func endFile(_ file: InputFile) {}
+    func endFile(_ file: InputFile, index: Int) {}
 
     func close() throws { try TableWriter.close(writer) }
 }

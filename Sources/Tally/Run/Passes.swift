@@ -67,14 +67,19 @@ enum Passes {
     }
 
     /// The counting pass: every batch parsed, tokenized and counted, folded in input order.
-    static func count(_ pipeline: Pipeline, _ inputs: RunInputs, ledger: BadRowLedger, _ settings: Settings) throws -> Fold {
-        let fold = Fold(vocabularies: inputs.vocabularies(pipeline),
-                        counter: Counter(pipeline: pipeline, shape: inputs.shape), ledger: ledger)
+    ///
+    /// - Parameters:
+    ///   - cached: partials of files not to read again, by file index.
+    ///   - finished: called on the fold queue with each file's new partial.
+    static func count(_ pipeline: Pipeline, _ inputs: RunInputs, ledger: BadRowLedger, _ settings: Settings,
+                      cached: [Int: FilePartial] = [:], finished: ((InputFile, FilePartial) -> Void)? = nil) throws -> Fold {
+        let fold = Fold(vocabularies: inputs.vocabularies(pipeline), counter: Counter(pipeline: pipeline, shape: inputs.shape),
+                        ledger: ledger, policy: pipeline.input.badRows.policy, cached: cached, finished: finished)
         try Stream(files: inputs.files, pipeline: pipeline,
                    works: (0..<settings.workers).map { _ in
                        CountingWork(pipeline: pipeline, counter: fold.counter, weightDeltas: settings.weightDeltas)
                    },
-                   sink: fold, batchBytes: settings.batchBytes, rowLimit: settings.rowLimit,
+                   sink: fold, batchBytes: settings.batchBytes, rowLimit: settings.rowLimit, skipping: Set(cached.keys),
                    progress: settings.progress, timings: settings.timings).run()
         return fold
     }

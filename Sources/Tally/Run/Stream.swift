@@ -15,7 +15,8 @@ protocol BatchWork: AnyObject {
 protocol OrderedSink: AnyObject {
     associatedtype Output
     func add(_ output: Output, of file: InputFile) throws
-    func endFile(_ file: InputFile)
+    /// Called after the last output of file number `index` (also for a file that was skipped).
+    func endFile(_ file: InputFile, index: Int) throws
 }
 
 /// Streams the input files through the stages on Dispatch queues:
@@ -44,6 +45,8 @@ final class Stream<Work: BatchWork, Sink: OrderedSink>: @unchecked Sendable wher
     private let cancelled = Atomic<Bool>(false)
     private let readerOptions: RecordReader.Options
     private let rowLimit: Int?
+    /// Files not to read (their partials come from the state cache): the sink only sees their end.
+    private let skipping: Set<Int>
     private let progress: Progress?
     let timings: StageTimings
 
@@ -65,8 +68,9 @@ final class Stream<Work: BatchWork, Sink: OrderedSink>: @unchecked Sendable wher
     ///   - works: one per worker queue.
     ///   - rowLimit: read only the first rows of the input (for `gradcheck`).
     init(files: [InputFile], pipeline: Pipeline, works: [Work], sink: Sink, batchBytes: Int,
-         rowLimit: Int? = nil, progress: Progress?, timings: StageTimings) {
+         rowLimit: Int? = nil, skipping: Set<Int> = [], progress: Progress?, timings: StageTimings) {
         self.files = files
+        self.skipping = skipping
         self.input = pipeline.input
         self.rules = RowRules(pipeline)
         self.works = works
@@ -103,6 +107,11 @@ final class Stream<Work: BatchWork, Sink: OrderedSink>: @unchecked Sendable wher
         }
         for (index, file) in files.enumerated() {
             guard !cancelled.load(ordering: .relaxed), rowLimit.map({ rowsDispatched < $0 }) ?? true else { return }
+            if skipping.contains(index) {
+                deliver(.fileEnd(file: index))
+                progress?.finishFile(file.size)
+                continue
+            }
             do {
                 let reader = try RecordReader(file: file, fileIndex: index, options: readerOptions)
                 let layout = try FileLayout(rules, input: input, reader: reader)
@@ -184,7 +193,12 @@ final class Stream<Work: BatchWork, Sink: OrderedSink>: @unchecked Sendable wher
                 fail(error as? TallyError ?? TallyError(.io, stage: .run, "\(error)"))
             }
         case .fileEnd(let file):
-            if failure == nil { sink.endFile(files[file]) }
+            guard failure == nil else { return }
+            do {
+                try sink.endFile(files[file], index: file)
+            } catch {
+                fail(error as? TallyError ?? TallyError(.io, stage: .run, "\(error)"))
+            }
         case .failure(let error):
             fail(error)
         case .end:

@@ -26,7 +26,7 @@ struct Summary {
                     ("rows", .int(Int64(input.rows.read))),
                     ("kept", .int(Int64(input.rows.kept))),
                     ("bad", .int(Int64(input.rows.bad))),
-                    ("reused", .bool(false)),
+                    ("reused", .bool(input.reused)),
                 ])
             })),
             ("rows", .object([

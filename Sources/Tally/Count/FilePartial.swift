@@ -1,0 +1,52 @@
+/// One input file's counts, keyed by the file's own ids: the unit the run folds, the state cache
+/// stores and shards exchange (a value of the counter's monoid, keyed by ids, never by indices).
+///
+/// Batches fold into it in input order; `Fold` then folds partials in path order, whether they
+/// were just counted or read back from the cache, so both give the same bytes.
+struct FilePartial: Sendable {
+    /// The file's distinct ids per tokenized role (`RowRules.roles` order), in first-seen order,
+    /// with their kept rows and the line of their first row.
+    var ids: [LocalIds]
+    /// Counts keyed by the file's ids (and time bins); anchored at its first batch's latest time
+    /// with decay.
+    var keys: KeyTable
+    var stats = RowStats()
+    /// The latest time among its kept rows (with decay).
+    var latestTime: Double?
+    /// Its bad rows, in input order (with their raw bytes under `quarantine`).
+    var badRows: [BadRow] = []
+
+    init(roles: Int, channels: Int) {
+        ids = Array(repeating: LocalIds(), count: roles)
+        keys = KeyTable(channels: channels)
+    }
+
+    /// Folds the next batch of the file.
+    mutating func add(_ batch: BatchResult, counter: Counter) {
+        let events = batch.events
+        stats += RowStats(read: events.rowsRead, kept: events.rowsKept, filtered: events.rowsFiltered, bad: events.badRows.count)
+        badRows += events.badRows
+        if let anchor = batch.keys.anchor { latestTime = max(latestTime ?? anchor, anchor) }
+        let mappings = events.ids.indices.map { k in ids[k].absorb(events.ids[k]) }
+        keys.merge(batch.keys, decay: counter.decay) { key in
+            counter.shape.map(key) { position, id in mappings[position][Int(id)] }
+        }
+    }
+}
+
+extension LocalIds {
+    /// Adds `other`'s ids and rows to these; returns the id here of each of `other`'s ids.
+    mutating func absorb(_ other: LocalIds) -> [Int32] {
+        var mapping = [Int32](repeating: 0, count: other.table.count)
+        for id in 0..<other.table.count {
+            let (mine, inserted) = other.table.withKey(Int32(id)) { table.insert($0, hash: other.table.hashes[id]) }
+            if inserted {
+                rows.append(0)
+                firstLine.append(other.firstLine[id])
+            }
+            rows[Int(mine)] += other.rows[id]
+            mapping[id] = mine
+        }
+        return mapping
+    }
+}
