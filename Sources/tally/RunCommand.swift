@@ -16,6 +16,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Worker queues for parsing and counting (default: the pipeline's run.workers, else the number of cores). Outputs are identical for any value.")
     var workers: Int?
 
+    @Option(help: ArgumentHelp("The state cache folder (overrides run.state_dir): files already counted with the same settings are not read again.", valueName: "DIR"))
+    var state: String?
+
     @Flag(help: "No progress line on standard error.")
     var quiet = false
 
@@ -27,7 +30,9 @@ struct RunCommand: ParsableCommand {
         let variables = try variables.variables()
         try reportingErrors {
             let pipeline = try Pipeline.load(path: pipeline, variables: variables)
-            let report = try PipelineRun(pipeline: pipeline, options: .init(workers: workers, progress: !quiet)).run()
+            var options = PipelineRun.Options(workers: workers, progress: !quiet)
+            options.stateDir = state.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+            let report = try PipelineRun(pipeline: pipeline, options: options).run()
             if !quiet {
                 FileHandle.standardError.write(Data("""
                     \(report.rowsKept) of \(report.rowsRead) rows kept (\(report.badRows) bad); loss \(report.loss); \

@@ -6,7 +6,7 @@ import Testing
 @Suite struct ExamplePipelineTests {
     /// The files in `pipelines/` and how each is run; a file missing here fails `everyPipelineFileIsRun`.
     static let examples = ["quickstart.yaml", "movielens-ratings.yaml", "movielens-tags.yaml",
-                           "daily-items.yaml", "frozen-rerun.yaml"]
+                           "daily-items.yaml", "frozen-rerun.yaml", "rolling-window.yaml"]
 
     @Test func everyPipelineFileIsRun() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: EndToEnd.pipelines.path)
@@ -16,7 +16,8 @@ import Testing
 
     @Test(arguments: examples)
     func everyPipelineFileValidates(_ file: String) throws {
-        let result = try EndToEnd.tally(["validate", "pipelines/\(file)", "--var", "date=2024-11-19"], in: EndToEnd.root)
+        let result = try EndToEnd.tally(["validate", "pipelines/\(file)", "--var", "date=2024-11-19",
+                                         "--var", "days={2024-11-19,2024-11-20}"], in: EndToEnd.root)
         #expect(result.status == 0, "\(result.transcript)")
     }
 

@@ -32,9 +32,16 @@ struct KeyTable: Sendable {
     /// A table whose keys are 0, 1, …, counts.count − 1, in that order, with the given sums
     /// (`channels` per key). Its index is built only if a key is ever looked up.
     init(channels: Int, denseCounts counts: [Int64], sums: [Double], anchor: Double?) {
+        self.init(channels: channels, keys: (0..<UInt64(counts.count)).map { $0 }, counts: counts, sums: sums, anchor: anchor)
+    }
+
+    /// A table with the given rows (distinct keys; `channels` sums per key). Its index is built
+    /// only if a key is ever looked up.
+    init(channels: Int, keys: [UInt64], counts: [Int64], sums: [Double], anchor: Double?) {
+        precondition(keys.count == counts.count && sums.count == keys.count * channels)
         self.channels = channels
-        capacity = counts.count
-        keys = (0..<UInt64(counts.count)).map { $0 }
+        capacity = keys.count
+        self.keys = keys
         self.counts = counts
         self.sums = sums
         self.anchor = anchor

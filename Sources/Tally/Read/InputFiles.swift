@@ -97,7 +97,8 @@ public enum InputFiles {
     private static func glob(_ pattern: String) throws -> [String] {
         var result = glob_t()
         defer { globfree(&result) }
-        let status = Glibc.glob(pattern, 0, nil, &result)
+        // GLOB_BRACE: `logs/{2026-11-26,2026-11-27}.csv.zst` names a window of days.
+        let status = Glibc.glob(pattern, GLOB_BRACE, nil, &result)
         switch status {
         case 0: break
         case GLOB_NOMATCH: return []

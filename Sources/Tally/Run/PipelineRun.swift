@@ -10,6 +10,8 @@ public struct PipelineRun {
         public var progress = true
         /// Target size of a record batch in bytes (content-defined cuts; see `RecordFramer`).
         public var batchBytes = 1 << 20
+        /// The state cache folder; nil = the pipeline's `run.state_dir`.
+        public var stateDir: String?
         public init(workers: Int? = nil, progress: Bool = true) {
             self.workers = workers
             self.progress = progress
@@ -50,7 +52,14 @@ public struct PipelineRun {
                                        progress: options.progress ? Progress.onTerminal(totalBytes: inputs.files.reduce(0) { $0 + $1.size }) : nil,
                                        timings: timings)
         defer { settings.progress?.finish() }
-        let fold = try Passes.count(pipeline, inputs, ledger: ledger, settings)
+        let stateDir = options.stateDir ?? pipeline.run.stateDir?.value
+        let cache = try stateDir.map {
+            try StateCache(folder: $0, pipeline: pipeline, roles: inputs.roles, channels: Channels(pipeline).count)
+        }
+        let fold = try Passes.count(pipeline, inputs, ledger: ledger, settings, cached: cache?.lookup(inputs.files) ?? [:],
+                                    finished: cache.map { cache in { cache.save($0, $1) } })
+        try cache?.finish()
+        cache?.prune(keeping: inputs.files)
         settings.progress = nil
 
         let reduction = try timings.measure(.reduce) {
@@ -87,9 +96,10 @@ public struct PipelineRun {
         for (role, entries) in reduction.vocabularies {
             guard let settings = pipeline.vocabulary[role], settings.mode == .extend, let path = settings.path?.value else { continue }
             let directory = (path as NSString).deletingLastPathComponent
-            let temporary = "\(directory)/.\((path as NSString).lastPathComponent).tally-tmp-\(getpid())"
+            let temporary = Leftovers.temporaryPath(for: path)
             do {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                Leftovers.remove(in: directory)
             } catch {
                 throw TallyError(.cannotCreateOutput, stage: .write, at: InputLocation(path: path), "cannot create the vocabulary's folder")
             }

@@ -4,7 +4,7 @@ internal import CSystem
 /// The output folder of a run, written beside its final place and published in one step.
 ///
 /// Files are written into a hidden temporary folder in the same parent folder
-/// (`.NAME.tally-tmp-PID`); `publish()` swaps it with the previous output atomically
+/// (`.NAME.tally-tmp-PID`, see `Leftovers`; those of killed runs are removed first); `publish()` swaps it with the previous output atomically
 /// (`renameat2` with `RENAME_EXCHANGE`) and then removes the previous output, so a reader sees
 /// either the old folder or the new one, never a mix. `discard()` removes the temporary folder;
 /// a failed run never touches the published output.
@@ -17,11 +17,11 @@ final class OutputFolder {
     /// Creates the temporary folder (and the parent folders of `path`).
     init(path: String) throws {
         self.path = path
-        let url = URL(fileURLWithPath: path)
-        let parent = url.deletingLastPathComponent().path
-        temporaryPath = "\(parent)/.\(url.lastPathComponent).tally-tmp-\(getpid())"
+        let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        temporaryPath = Leftovers.temporaryPath(for: path)
         do {
             try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+            Leftovers.remove(in: parent)
             if FileManager.default.fileExists(atPath: temporaryPath) {
                 try FileManager.default.removeItem(atPath: temporaryPath)
             }

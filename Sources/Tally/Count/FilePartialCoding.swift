@@ -1,0 +1,88 @@
+/// The binary form of a `FilePartial` in the state cache.
+///
+/// Little-endian fields (see `ByteWriter`), doubles as their exact bits so a partial read back
+/// folds to the same bytes as the one counted; a format version first and the SHA-256 of
+/// everything before it last, so a damaged or foreign file is never mistaken for a partial.
+extension FilePartial {
+    static let magic = Array("TALLYPF1".utf8)
+
+    func encoded() -> [UInt8] {
+        var out = ByteWriter()
+        out.write(bytes: Self.magic)
+        out.write(ids.count)
+        for role in ids {
+            let table = role.table
+            out.write(bytes: table.arena)
+            out.write(array: table.ends)
+            out.write(array: table.hashes)
+            out.write(array: role.rows)
+            out.write(array: role.firstLine)
+        }
+        out.write(keys.channels)
+        out.write(array: keys.keys)
+        out.write(array: keys.counts)
+        out.write(array: keys.sums)
+        out.write(keys.anchor)
+        for value in [stats.read, stats.kept, stats.filtered, stats.bad] { out.write(value) }
+        out.write(latestTime)
+        out.write(badRows.count)
+        for row in badRows {
+            out.write(row.stage.rawValue)
+            out.write(row.location.path)
+            out.write(row.location.line)
+            out.write(row.location.column)
+            out.write(row.location.byteOffset)
+            out.write(row.reason)
+            out.write(bytes: row.raw)
+        }
+        var bytes = out.bytes
+        bytes += SHA256.hash(bytes)
+        return bytes
+    }
+
+    /// The partial in `bytes`, or nil when they are not an intact partial of this version with
+    /// `roles` roles and `channels` channels.
+    static func decoded(_ bytes: [UInt8], roles: Int, channels: Int) -> FilePartial? {
+        guard bytes.count > SHA256.byteCount,
+              SHA256.hash(bytes.dropLast(SHA256.byteCount)) == Array(bytes.suffix(SHA256.byteCount))
+        else { return nil }
+        var input = ByteReader(Array(bytes.dropLast(SHA256.byteCount)))
+        do {
+            guard try input.bytesValue() == magic, try input.int() == roles else { return nil }
+            var partial = FilePartial(roles: roles, channels: channels)
+            for k in 0..<roles {
+                let arena = try input.bytesValue()
+                let ends = try input.array(of: Int.self), hashes = try input.array(of: UInt64.self)
+                var ids = LocalIds()
+                var start = 0
+                for (end, hash) in zip(ends, hashes) {
+                    guard end >= start, end <= arena.count else { return nil }
+                    let inserted = arena[start..<end].withUnsafeBytes { key in
+                        byteHash(key) == hash && ids.table.insert(key, hash: hash).inserted
+                    }
+                    guard inserted else { return nil }
+                    start = end
+                }
+                ids.rows = try input.array(of: Int64.self)
+                ids.firstLine = try input.array(of: Int.self)
+                guard ends.count == hashes.count, ids.rows.count == ends.count, ids.firstLine.count == ends.count else { return nil }
+                partial.ids[k] = ids
+            }
+            guard try input.int() == channels else { return nil }
+            let keys = try input.array(of: UInt64.self), counts = try input.array(of: Int64.self), sums = try input.doubles()
+            guard counts.count == keys.count, sums.count == keys.count * channels else { return nil }
+            partial.keys = KeyTable(channels: channels, keys: keys, counts: counts, sums: sums, anchor: try input.optionalDouble())
+            partial.stats = RowStats(read: try input.int(), kept: try input.int(), filtered: try input.int(), bad: try input.int())
+            partial.latestTime = try input.optionalDouble()
+            for _ in 0..<(try input.int()) {
+                guard let stage = TallyError.Stage(rawValue: try input.string()) else { return nil }
+                let location = InputLocation(path: try input.string(), line: try input.optionalInt(),
+                                             column: try input.optionalInt(), byteOffset: try input.optionalInt64())
+                partial.badRows.append(BadRow(stage: stage, location: location, reason: try input.string(), raw: try input.bytesValue()))
+            }
+            return input.isAtEnd ? partial : nil
+        } catch {
+            return nil
+        }
+    }
+}

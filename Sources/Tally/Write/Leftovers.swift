@@ -1,0 +1,50 @@
+import Foundation
+
+/// Temporary files and folders: written under a name that marks them (`.NAME.tally-tmp-PID`),
+/// renamed into place when complete, and removed by the next run when the process that made
+/// them is gone (killed runs leave them behind).
+enum Leftovers {
+    static let marker = ".tally-tmp-"
+
+    /// The temporary name beside `path` for this process.
+    static func temporaryPath(for path: String) -> String {
+        let url = URL(fileURLWithPath: path)
+        return url.deletingLastPathComponent().path + "/.\(url.lastPathComponent)\(marker)\(getpid())"
+    }
+
+    /// Writes `bytes` to a temporary name beside `path`, flushes them to disk and renames.
+    static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+        let temporary = temporaryPath(for: path)
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw TallyError(.cannotCreateOutput, stage: .write, at: InputLocation(path: InputFiles.display(path)),
+                             "cannot create: \(String(cString: strerror(errno)))")
+        }
+        var written = 0
+        let ok = bytes.withUnsafeBytes { buffer -> Bool in
+            while written < buffer.count {
+                let n = Glibc.write(descriptor, buffer.baseAddress! + written, buffer.count - written)
+                if n < 0 { if errno == EINTR { continue }; return false }
+                written += n
+            }
+            return fsync(descriptor) == 0
+        }
+        let error = errno
+        close(descriptor)
+        guard ok, rename(temporary, path) == 0 else {
+            unlink(temporary)
+            throw TallyError(.io, stage: .write, at: InputLocation(path: InputFiles.display(path)),
+                             "cannot write: \(String(cString: strerror(ok ? errno : error)))")
+        }
+    }
+
+    /// Removes the temporary files and folders in `folder` whose process is gone.
+    static func remove(in folder: String) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        for name in names {
+            guard let range = name.range(of: marker), let pid = Int32(name[range.upperBound...]) else { continue }
+            if pid != getpid() && (kill(pid, 0) == 0 || errno == EPERM) { continue }   // still running
+            try? FileManager.default.removeItem(atPath: "\(folder)/\(name)")
+        }
+    }
+}
