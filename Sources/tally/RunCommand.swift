@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import Tally
 
+extension EventLog.Format: ExpressibleByArgument {}
+
 /// `tally run PIPELINE`: reads the inputs and publishes the outputs.
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -22,22 +24,28 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "No progress line on standard error.")
     var quiet = false
 
+    @Option(help: "text, or json: one JSON object per line on standard error (start, each file, bad rows, finish with the exit code), for schedulers.")
+    var logFormat: EventLog.Format = .text
+
     func validate() throws {
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
     }
 
     func run() throws {
         let variables = try variables.variables()
+        EventLog.shared.format = logFormat
+        Interruption.install()
         try reportingErrors {
             let pipeline = try Pipeline.load(path: pipeline, variables: variables)
             var options = PipelineRun.Options(workers: workers, progress: !quiet)
             options.stateDir = state.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
             let report = try PipelineRun(pipeline: pipeline, options: options).run()
-            if !quiet {
-                FileHandle.standardError.write(Data("""
-                    \(report.rowsKept) of \(report.rowsRead) rows kept (\(report.badRows) bad); loss \(report.loss); \
-                    wrote \(InputFiles.display(report.outputFolder))\n
-                    """.utf8))
+            let summary = "\(report.rowsKept) of \(report.rowsRead) rows kept (\(report.badRows) bad); loss \(report.loss); "
+                + "wrote \(InputFiles.display(report.outputFolder))"
+            if logFormat == .json {
+                EventLog.shared.finish(exitCode: 0, error: nil, summary: summary)
+            } else if !quiet {
+                FileHandle.standardError.write(Data((summary + "\n").utf8))
             }
         }
     }

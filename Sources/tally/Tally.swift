@@ -17,12 +17,13 @@ struct TallyCommand: ParsableCommand {
     )
 }
 
-/// Runs `body`; a `TallyError` is printed to standard error and becomes its exit code.
+/// Runs `body`; a `TallyError` is reported (as text, or as the JSON `finish` event) and becomes
+/// its exit code.
 func reportingErrors(_ body: () throws -> Void) throws {
     do {
         try body()
     } catch let error as TallyError {
-        FileHandle.standardError.write(Data("\(error)\n".utf8))
+        EventLog.shared.finish(exitCode: error.kind.exitCode, error: error, summary: nil)
         throw ExitCode(error.kind.exitCode)
     }
 }

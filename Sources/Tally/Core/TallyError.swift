@@ -17,6 +17,8 @@ public struct TallyError: Error, Sendable, CustomStringConvertible {
         case io
         /// The pipeline file is invalid (78).
         case config
+        /// Stopped by SIGINT (130) or SIGTERM (143); the code is set where the signal is known.
+        case interrupted
 
         /// The sysexits code for this kind.
         public var exitCode: Int32 {
@@ -27,6 +29,7 @@ public struct TallyError: Error, Sendable, CustomStringConvertible {
             case .cannotCreateOutput: 73
             case .io: 74
             case .config: 78
+            case .interrupted: 130
             }
         }
     }

@@ -72,6 +72,8 @@ final class Fold {
         file = FilePartial(roles: vocabularies.count, channels: counter.channels.count)
         try fold(partial, of: input)
         inputs.append((input, partial.stats, cached[index] != nil))
+        EventLog.shared.badRows(partial.badRows, file: input, policy: policy)
+        EventLog.shared.fileDone(input, rows: partial.stats, reused: cached[index] != nil)
         if cached[index] == nil { finished?(input, partial) }
     }
 

@@ -48,6 +48,7 @@ public struct PipelineRun {
                                       options: outputs.options)
         let workers = options.workers ?? pipeline.run.workers ?? ProcessInfo.processInfo.activeProcessorCount
         let timings = StageTimings()
+        EventLog.shared.start(pipeline, files: inputs.files.count, workers: max(1, workers))
         var settings = Passes.Settings(workers: max(1, workers), batchBytes: options.batchBytes,
                                        progress: options.progress ? Progress.onTerminal(totalBytes: inputs.files.reduce(0) { $0 + $1.size }) : nil,
                                        timings: timings)
@@ -103,6 +104,7 @@ public struct PipelineRun {
             } catch {
                 throw TallyError(.cannotCreateOutput, stage: .write, at: InputLocation(path: path), "cannot create the vocabulary's folder")
             }
+            defer { Leftovers.settled(temporary) }
             try TableWriter.write(path: temporary, columns: VocabularyFile.columns, batch: VocabularyFile.batch(entries), options: options)
             guard rename(temporary, path) == 0 else {
                 unlink(temporary)

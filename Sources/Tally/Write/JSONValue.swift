@@ -17,7 +17,17 @@ enum JSONValue {
         return out + "\n"
     }
 
-    private func render(into out: inout String, indent: String) {
+    /// On one line, without spaces (for JSON-lines logs).
+    func compact() -> String {
+        var out = ""
+        render(into: &out, indent: nil)
+        return out
+    }
+
+    /// `indent` nil: everything on one line.
+    private func render(into out: inout String, indent: String?) {
+        let inner = indent.map { $0 + "  " }
+        let open = indent == nil ? "" : "\n", separator = indent == nil ? "," : ",\n"
         switch self {
         case .null: out += "null"
         case .bool(let value): out += value ? "true" : "false"
@@ -26,24 +36,24 @@ enum JSONValue {
         case .string(let value): Self.quote(value, into: &out)
         case .array(let values):
             if values.isEmpty { out += "[]"; return }
-            out += "[\n"
+            out += "[" + open
             for (i, value) in values.enumerated() {
-                out += indent + "  "
-                value.render(into: &out, indent: indent + "  ")
-                out += i + 1 < values.count ? ",\n" : "\n"
+                out += inner ?? ""
+                value.render(into: &out, indent: inner)
+                out += i + 1 < values.count ? separator : open
             }
-            out += indent + "]"
+            out += (indent ?? "") + "]"
         case .object(let members):
             if members.isEmpty { out += "{}"; return }
-            out += "{\n"
+            out += "{" + open
             for (i, (key, value)) in members.enumerated() {
-                out += indent + "  "
+                out += inner ?? ""
                 Self.quote(key, into: &out)
-                out += ": "
-                value.render(into: &out, indent: indent + "  ")
-                out += i + 1 < members.count ? ",\n" : "\n"
+                out += indent == nil ? ":" : ": "
+                value.render(into: &out, indent: inner)
+                out += i + 1 < members.count ? separator : open
             }
-            out += indent + "}"
+            out += (indent ?? "") + "}"
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Temporary files and folders: written under a name that marks them (`.NAME.tally-tmp-PID`),
 /// renamed into place when complete, and removed by the next run when the process that made
@@ -6,10 +7,25 @@ import Foundation
 enum Leftovers {
     static let marker = ".tally-tmp-"
 
-    /// The temporary name beside `path` for this process.
+    /// The temporary files and folders this process has made and not yet renamed or removed.
+    private static let live = Mutex(Set<String>())
+
+    /// The temporary name beside `path` for this process; it is tracked until `settled(_:)`.
     static func temporaryPath(for path: String) -> String {
         let url = URL(fileURLWithPath: path)
-        return url.deletingLastPathComponent().path + "/.\(url.lastPathComponent)\(marker)\(getpid())"
+        let temporary = url.deletingLastPathComponent().path + "/.\(url.lastPathComponent)\(marker)\(getpid())"
+        live.withLock { _ = $0.insert(temporary) }
+        return temporary
+    }
+
+    /// `temporary` was renamed into place or removed.
+    static func settled(_ temporary: String) {
+        live.withLock { _ = $0.remove(temporary) }
+    }
+
+    /// Removes every temporary file and folder of this process (on SIGINT or SIGTERM).
+    static func removeAll() {
+        for path in live.withLock({ $0 }) { try? FileManager.default.removeItem(atPath: path) }
     }
 
     /// Writes `bytes` to a temporary name beside `path`, flushes them to disk and renames.
@@ -31,6 +47,7 @@ enum Leftovers {
         }
         let error = errno
         close(descriptor)
+        defer { settled(temporary) }
         guard ok, rename(temporary, path) == 0 else {
             unlink(temporary)
             throw TallyError(.io, stage: .write, at: InputLocation(path: InputFiles.display(path)),

@@ -41,6 +41,7 @@ final class OutputFolder {
         var isFolder: ObjCBool = false
         let exists = manager.fileExists(atPath: path, isDirectory: &isFolder)
         do {
+            defer { Leftovers.settled(temporaryPath) }
             if !exists {
                 try manager.moveItem(atPath: temporaryPath, toPath: path)
                 return
@@ -65,6 +66,7 @@ final class OutputFolder {
     /// Removes the temporary folder and everything in it.
     func discard() {
         try? FileManager.default.removeItem(atPath: temporaryPath)
+        Leftovers.settled(temporaryPath)
     }
 
     static func reason(_ error: Error) -> String {

@@ -1,0 +1,31 @@
+import Dispatch
+import Foundation
+
+/// SIGINT and SIGTERM stop a run cleanly: this process's temporary files and folders are
+/// removed (the published output and the state cache are only ever replaced by renames, so
+/// they are intact), the finish is logged, and the process exits 130 or 143 (128 + the signal).
+public enum Interruption {
+    private static let sources = DispatchQueue(label: "tally.signals")
+    nonisolated(unsafe) private static var installed: [DispatchSourceSignal] = []
+
+    /// Installs the handlers; call once, before the run.
+    public static func install() {
+        sources.sync {
+            guard installed.isEmpty else { return }
+            for signalNumber in [SIGINT, SIGTERM] {
+                signal(signalNumber, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: sources)
+                source.setEventHandler {
+                    Leftovers.removeAll()
+                    let code = 128 + signalNumber
+                    let name = signalNumber == SIGINT ? "SIGINT" : "SIGTERM"
+                    EventLog.shared.finish(exitCode: code, error: TallyError(.interrupted, stage: .run, "interrupted by \(name)"),
+                                           summary: nil)
+                    _exit(code)
+                }
+                source.resume()
+                installed.append(source)
+            }
+        }
+    }
+}
