@@ -1,4 +1,5 @@
-/// Writes one Parquet file: flat schema, PLAIN data pages (v1), UNCOMPRESSED or ZSTD.
+/// Writes one Parquet file: flat schema, v1 data pages (PLAIN, dictionary or DELTA_BINARY_PACKED,
+/// chosen per column chunk; see `ParquetWriterOptions`), UNCOMPRESSED or ZSTD.
 ///
 /// Memory is bounded by one row group. Not thread-safe: one owner appends, then closes.
 public final class ParquetWriter {
@@ -30,7 +31,22 @@ public final class ParquetWriter {
         }
         self.columns = columns
         self.options = options
-        self.chunkWriter = ColumnChunkWriter(compression: options.compression, pageBytes: options.pageBytes, compressor: compressor)
+        guard options.dictionaryPageBytes >= 0 else {
+            throw ParquetError("dictionaryPageBytes must not be negative, not \(options.dictionaryPageBytes)")
+        }
+        for (name, encoding) in options.columnEncodings.sorted(by: { $0.key < $1.key }) {
+            guard let column = columns.first(where: { $0.name == name }) else {
+                throw ParquetError("\(path): columnEncodings names '\(name)', which is not a column")
+            }
+            switch (encoding, column.type) {
+            case (.automatic, _), (.plain, _), (.dictionary, .string), (.dictionary, .bytes),
+                 (.deltaBinaryPacked, .int32), (.deltaBinaryPacked, .int64):
+                break
+            default:
+                throw ParquetError("\(path): column '\(name)' is \(column.type) and cannot be written \(encoding)")
+            }
+        }
+        self.chunkWriter = ColumnChunkWriter(options: options, compressor: compressor)
         self.buffers = columns.map(ColumnBuffer.init)
         self.output = try FileOutput(path: path)
         try guarded { try output.write(Array("PAR1".utf8)) }
