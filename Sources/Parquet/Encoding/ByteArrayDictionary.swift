@@ -94,12 +94,7 @@ struct ByteArrayDictionary {
 
     /// Appends the dictionary page body: the entries, PLAIN-encoded, in index order.
     func appendPlain(of column: ByteArrayColumn, into out: inout [UInt8]) {
-        out.reserveCapacity(out.count + plainBytes)
-        for row in entryRows {
-            let start = column.offsets[row], end = column.offsets[row + 1]
-            withUnsafeBytes(of: UInt32(end - start).littleEndian) { out.append(contentsOf: $0) }
-            out.append(contentsOf: column.bytes[start..<end])
-        }
+        PlainEncoder.append(column, rows: entryRows, into: &out)
     }
 
     /// A fixed, seedless 64-bit hash of `count` bytes at `pointer`; the same on every run.
