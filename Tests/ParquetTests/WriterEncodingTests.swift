@@ -125,13 +125,14 @@ import Testing
         }
     }
 
-    @Test func outputBytesDependOnlyOnTheRowsNotOnBatchSizes() throws {
+    @Test func outputBytesDependOnlyOnTheRowsNotOnBatchSizesOrThreads() throws {
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         var table = TableFixture.encodings()
         var files: [[UInt8]] = []
-        for (index, batchRows) in [1000, 777, 5000, 777].enumerated() {
+        for (index, (batchRows, threads)) in [(1000, 1), (777, 2), (5000, 0), (777, 7), (123, 1)].enumerated() {
             table.name = "run\(index)"
+            table.options.encodingThreads = threads
             try table.write(to: directory, batchRows: batchRows)
             files.append([UInt8](try Data(contentsOf: directory.appendingPathComponent("run\(index).parquet"))))
         }

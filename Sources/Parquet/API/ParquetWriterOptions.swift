@@ -41,6 +41,9 @@ public struct ParquetWriterOptions: Sendable {
     public var deltaIntegers = true
     /// Encodings for particular columns, by name; columns not named are `.automatic`.
     public var columnEncodings: [String: ParquetColumnEncoding] = [:]
+    /// Threads that encode and compress the column chunks of a row group, each with its own
+    /// zstd context; 0 means one per online core. The file's bytes are the same for any value.
+    public var encodingThreads = 0
 
     public init() {}
 }

@@ -24,8 +24,11 @@ struct ColumnChunkWriter {
         var compressed = 0
     }
 
-    /// Writes `buffer`'s rows at the output's current offset and returns the chunk's metadata.
-    mutating func write(_ buffer: ColumnBuffer, to output: FileOutput) throws -> ParquetColumnChunk {
+    /// Encodes `buffer`'s rows as a column chunk: its bytes, and its metadata with page offsets
+    /// relative to the chunk's first byte (`EncodedChunk.placed(at:)` makes them file offsets).
+    /// The bytes depend only on the rows and the options.
+    mutating func encode(_ buffer: ColumnBuffer) throws -> EncodedChunk {
+        var chunk: [UInt8] = []
         let column = buffer.column
         let encoding = ChunkEncoding.choose(for: buffer, requested: options.columnEncodings[column.name] ?? .automatic,
                                             options: options, storedSize: storedSize)
@@ -34,19 +37,19 @@ struct ColumnChunkWriter {
         var encodingStats: [ParquetPageEncodingStats]?
         var statistics: ParquetStatistics
         if case .dictionary(let dictionary) = encoding, case .byteArray(let values) = buffer.values {
-            dictionaryPageOffset = Int64(output.offset)
+            dictionaryPageOffset = Int64(chunk.count)
             body.removeAll(keepingCapacity: true)
             dictionary.appendPlain(of: values, into: &body)
-            try writePage(column, .dictionaryPage, values: dictionary.count, encoding: .plain, to: output, totals: &totals)
+            try writePage(column, .dictionaryPage, values: dictionary.count, encoding: .plain, to: &chunk, totals: &totals)
             statistics = ChunkStatistics.compute(buffer, candidateRows: dictionary.entryRows)
         } else {
             statistics = ChunkStatistics.compute(buffer)
         }
-        let dataPageOffset = Int64(output.offset)
+        let dataPageOffset = Int64(chunk.count)
         var dataPages = 0
         for rows in pageRanges(buffer) {
             encodePage(buffer, rows: rows, encoding)
-            try writePage(column, .dataPage, values: rows.count, encoding: encoding.dataEncoding, to: output, totals: &totals)
+            try writePage(column, .dataPage, values: rows.count, encoding: encoding.dataEncoding, to: &chunk, totals: &totals)
             dataPages += 1
         }
         var encodings: Set<ParquetEncoding> = [encoding.dataEncoding]
@@ -68,7 +71,7 @@ struct ColumnChunkWriter {
             dictionaryPageOffset: dictionaryPageOffset,
             statistics: statistics,
             encodingStats: encodingStats)
-        return ParquetColumnChunk(fileOffset: 0, metaData: metadata)
+        return EncodedChunk(bytes: chunk, metadata: metadata)
     }
 
     /// The size of `bytes` once compressed with the file's codec.
@@ -78,10 +81,10 @@ struct ColumnChunkWriter {
         return (try? compressor.compress(bytes, level: level, into: &out)).map { out.count } ?? bytes.count
     }
 
-    /// Compresses `body` and writes it behind its page header. `values` is the dictionary's
+    /// Compresses `body` and appends it behind its page header. `values` is the dictionary's
     /// entry count for a dictionary page, the page's row count for a data page.
     private mutating func writePage(_ column: ParquetColumn, _ type: PageType, values: Int, encoding: ParquetEncoding,
-                                    to output: FileOutput, totals: inout Totals) throws {
+                                    to chunk: inout [UInt8], totals: inout Totals) throws {
         var stored = body
         if case .zstd(let level) = options.compression, let compressor {
             try compressor.compress(body, level: level, into: &compressed)
@@ -97,8 +100,8 @@ struct ColumnChunkWriter {
         default: header.dataPageHeader = DataPageHeader(numValues: count, encoding: encoding)
         }
         let headerBytes = CompactWriter.serialize(header)
-        try output.write(headerBytes)
-        try output.write(stored)
+        chunk.append(contentsOf: headerBytes)
+        chunk.append(contentsOf: stored)
         totals.uncompressed += headerBytes.count + body.count
         totals.compressed += headerBytes.count + stored.count
     }
@@ -171,6 +174,21 @@ struct ColumnChunkWriter {
         } else {
             PlainEncoder.append(values, into: &body)
         }
+    }
+}
+
+/// One column chunk, encoded and compressed, not yet placed in the file.
+struct EncodedChunk: Sendable {
+    var bytes: [UInt8]
+    /// Page offsets relative to `bytes[0]`.
+    var metadata: ParquetColumnMetadata
+
+    /// The chunk's metadata once its first byte is at file offset `offset`.
+    func placed(at offset: Int) -> ParquetColumnChunk {
+        var metadata = metadata
+        metadata.dataPageOffset += Int64(offset)
+        metadata.dictionaryPageOffset = metadata.dictionaryPageOffset.map { $0 + Int64(offset) }
+        return ParquetColumnChunk(fileOffset: 0, metaData: metadata)
     }
 }
 
