@@ -35,9 +35,17 @@ struct ByteArrayDictionary {
         let rows = column.count
         var dictionary = ByteArrayDictionary()
         dictionary.indices = [UInt32](repeating: 0, count: rows)
+        // A slot holds 0 (empty) or the entry index + 1 in its low 32 bits and the top 32 bits of
+        // the entry's hash above them, so most probes that miss never touch the entry's bytes.
         var capacity = 1024
-        var slots = [Int32](repeating: -1, count: capacity)
-        var hashes: [UInt64] = []
+        var slots = [UInt64](repeating: 0, count: capacity)
+        // The entries' bytes, packed, and where each starts (plus the end): compared on a tag
+        // match, they stay in cache where the column's bytes would not.
+        var arenaCapacity = 1 << 16
+        var arena = UnsafeMutableRawPointer.allocate(byteCount: arenaCapacity, alignment: 8)
+        defer { arena.deallocate() }
+        var arenaCount = 0
+        var entryStarts = [0]
         let ok = column.bytes.withUnsafeBytes { bytes -> Bool in
             column.offsets.withUnsafeBufferPointer { offsets -> Bool in
                 dictionary.indices.withUnsafeMutableBufferPointer { indices -> Bool in
@@ -50,38 +58,53 @@ struct ByteArrayDictionary {
                         }
                         let start = offsets[row], length = offsets[row + 1] - start
                         let hash = hashBytes(base + start, length)
+                        let tag = hash & 0xFFFF_FFFF_0000_0000
                         var slot = Int(truncatingIfNeeded: hash) & (capacity - 1)
-                        while true {
-                            let entry = Int(slots[slot])
-                            if entry < 0 { break }
-                            if hashes[entry] == hash {
-                                let entryRow = dictionary.entryRows[entry]
-                                let entryStart = offsets[entryRow]
-                                if offsets[entryRow + 1] - entryStart == length
-                                    && (length == 0 || memcmp(base + entryStart, base + start, length) == 0) {
+                        var found = -1
+                        while slots[slot] != 0 {
+                            let content = slots[slot]
+                            if content & 0xFFFF_FFFF_0000_0000 == tag {
+                                let entry = Int(content & 0xFFFF_FFFF) - 1
+                                let entryStart = entryStarts[entry]
+                                if entryStarts[entry + 1] - entryStart == length
+                                    && (length == 0 || memcmp(arena + entryStart, base + start, length) == 0) {
+                                    found = entry
                                     break
                                 }
                             }
                             slot = (slot + 1) & (capacity - 1)
                         }
-                        if slots[slot] >= 0 {
-                            indices[row] = UInt32(slots[slot])
+                        if found >= 0 {
+                            indices[row] = UInt32(found)
                             continue
                         }
                         let entry = dictionary.entryRows.count
                         dictionary.plainBytes += 4 + length
-                        guard entry < maxEntries, dictionary.plainBytes <= maxPlainBytes else { return false }
-                        slots[slot] = Int32(entry)
-                        hashes.append(hash)
+                        guard entry < maxEntries, entry < Int(UInt32.max - 1), dictionary.plainBytes <= maxPlainBytes else {
+                            return false
+                        }
+                        slots[slot] = tag | UInt64(entry + 1)
                         dictionary.entryRows.append(row)
+                        if arenaCount + length > arenaCapacity {
+                            arenaCapacity = max(2 * arenaCapacity, arenaCount + length)
+                            let grown = UnsafeMutableRawPointer.allocate(byteCount: arenaCapacity, alignment: 8)
+                            grown.copyMemory(from: arena, byteCount: arenaCount)
+                            arena.deallocate()
+                            arena = grown
+                        }
+                        (arena + arenaCount).copyMemory(from: base + start, byteCount: length)
+                        arenaCount += length
+                        entryStarts.append(arenaCount)
                         indices[row] = UInt32(entry)
                         if 2 * (entry + 1) > capacity {
+                            // Rehash from the entries' bytes: growing is rare (log n times).
                             capacity *= 2
-                            slots = [Int32](repeating: -1, count: capacity)
-                            for (index, hash) in hashes.enumerated() {
+                            slots = [UInt64](repeating: 0, count: capacity)
+                            for index in 0..<entryStarts.count - 1 {
+                                let hash = hashBytes(arena + entryStarts[index], entryStarts[index + 1] - entryStarts[index])
                                 var slot = Int(truncatingIfNeeded: hash) & (capacity - 1)
-                                while slots[slot] >= 0 { slot = (slot + 1) & (capacity - 1) }
-                                slots[slot] = Int32(index)
+                                while slots[slot] != 0 { slot = (slot + 1) & (capacity - 1) }
+                                slots[slot] = (hash & 0xFFFF_FFFF_0000_0000) | UInt64(index + 1)
                             }
                         }
                     }
