@@ -8,6 +8,9 @@ struct TableFixture {
     /// One batch per column, all rows.
     var data: [ColumnBatch]
     var options: ParquetWriterOptions
+    /// The encodings (as pyarrow names them) every chunk of a column must list, by column name;
+    /// `check_parquet.py` asserts them. Columns not named are not checked.
+    var expectedEncodings: [String: [String]] = [:]
 
     var rowCount: Int { data.first?.count ?? 0 }
 
@@ -35,8 +38,10 @@ struct TableFixture {
         return [
             "file": "\(name).parquet", "rows": rowCount, "row_groups": rowGroups, "compression": compression,
             "columns": zip(columns, data).map { column, batch in
-                ["name": column.name, "type": column.type.description, "nullable": column.nullable,
-                 "values": batch.jsonValues(as: column.type)] as [String: Any]
+                var entry: [String: Any] = ["name": column.name, "type": column.type.description, "nullable": column.nullable,
+                                            "values": batch.jsonValues(as: column.type)]
+                if let encodings = expectedEncodings[column.name] { entry["encodings"] = encodings }
+                return entry
             },
         ]
     }
@@ -104,9 +109,62 @@ struct TableFixture {
             options: options)
     }
 
+    /// Dictionary and DELTA_BINARY_PACKED chunks of every kind: sorted ints, Int32/Int64
+    /// extremes with wrap-around deltas, nulls, empty strings, single-value dictionaries, chunks
+    /// that fall back to PLAIN (too many distinct values, dictionary page over the limit), over
+    /// several pages and row groups.
+    static func encodings(name: String = "encodings", compression: ParquetWriterOptions.Compression = .zstd(level: 3),
+                          rows: Int = 5000) -> TableFixture {
+        var random = SeededGenerator(seed: 9)
+        let int32Specials: [Int32] = [.max, .min, .max, 0, .min, -1, 1]
+        let int64Specials: [Int64] = [.max, .min, .max, 0, .min, -1, 1]
+        var sorted32: [Int32] = [], sorted64: [Int64] = [], wrap32: [Int32] = [], wrap64: [Int64] = [], wide: [Int64] = []
+        var dictionary = ByteArrayColumn(), single = ByteArrayColumn(), empty = ByteArrayColumn()
+        var unique = ByteArrayColumn(), long = ByteArrayColumn(), blobs = ByteArrayColumn()
+        for row in 0..<rows {
+            sorted32.append(Int32(row / 3) - 800)
+            sorted64.append(Int64(row) * 1_000_003 - 1_000_000_000_000)
+            wrap32.append(row % 700 < int32Specials.count ? int32Specials[row % 700] : Int32.random(in: .min ... .max, using: &random))
+            wrap64.append(row % 700 < int64Specials.count ? int64Specials[row % 700] : Int64.random(in: .min ... .max, using: &random))
+            wide.append(Int64.random(in: .min ... .max, using: &random))
+            dictionary.append(words[(row * 3 + row / 5) % words.count])
+            single.append("only")
+            empty.append("")
+            unique.append("id-\(row)")
+            long.append(String(repeating: Array("abcd")[row % 4], count: 1000))
+            blobs.append(row % 4 == 0 ? [] : [0xFF, UInt8(row % 3), 0x00])
+        }
+        var options = ParquetWriterOptions()
+        options.compression = compression
+        options.rowGroupRows = 2000
+        options.pageBytes = 1024
+        options.dictionaryPageBytes = 2048
+        options.columnEncodings = ["wrap_i32": .deltaBinaryPacked, "wrap_i64": .deltaBinaryPacked, "long_s": .dictionary]
+        let delta = ["DELTA_BINARY_PACKED"], dictionaryEncodings = ["PLAIN", "RLE_DICTIONARY"]
+        return TableFixture(
+            name: name,
+            columns: [ParquetColumn("sorted_i32", .int32), ParquetColumn("sorted_i64", .int64, nullable: true),
+                      ParquetColumn("wrap_i32", .int32), ParquetColumn("wrap_i64", .int64, nullable: true),
+                      ParquetColumn("wide_i64", .int64), ParquetColumn("dict_s", .string, nullable: true),
+                      ParquetColumn("single_s", .string), ParquetColumn("empty_or_null", .string, nullable: true),
+                      ParquetColumn("unique_s", .string), ParquetColumn("long_s", .string), ParquetColumn("dict_b", .bytes)],
+            data: [ColumnBatch(.int32(sorted32)), ColumnBatch(.int64(sorted64), validity: (0..<rows).map { $0 % 4 != 1 }),
+                   ColumnBatch(.int32(wrap32)), ColumnBatch(.int64(wrap64), validity: (0..<rows).map { $0 % 9 != 8 }),
+                   ColumnBatch(.int64(wide)), ColumnBatch(.byteArray(dictionary), validity: (0..<rows).map { $0 % 11 != 0 }),
+                   ColumnBatch(.byteArray(single)), ColumnBatch(.byteArray(empty), validity: (0..<rows).map { $0 % 2 == 0 }),
+                   ColumnBatch(.byteArray(unique)), ColumnBatch(.byteArray(long)), ColumnBatch(.byteArray(blobs))],
+            options: options,
+            expectedEncodings: ["sorted_i32": delta, "sorted_i64": delta + ["RLE"], "wrap_i32": delta,
+                                "wrap_i64": delta + ["RLE"], "wide_i64": ["PLAIN"], "dict_s": dictionaryEncodings + ["RLE"],
+                                "single_s": dictionaryEncodings, "empty_or_null": dictionaryEncodings + ["RLE"],
+                                "unique_s": ["PLAIN"], "long_s": ["PLAIN"], "dict_b": dictionaryEncodings])
+    }
+
     static func all() -> [TableFixture] {
         [allTypes(name: "all_types_zstd", compression: .zstd(level: 3)),
          allTypes(name: "all_types_plain", compression: .none),
+         encodings(), encodings(name: "encodings_uncompressed", compression: .none),
+         encodings(name: "encodings_zero_rows", rows: 0),
          zeroRows(), edgeCases()]
     }
 }

@@ -29,6 +29,14 @@ func testOptions(_ compression: ParquetWriterOptions.Compression = .none, rowGro
     return options
 }
 
+/// `options` with dictionary and delta encoding turned off: PLAIN everywhere.
+func plainOnly(_ options: ParquetWriterOptions) -> ParquetWriterOptions {
+    var options = options
+    options.dictionary = false
+    options.deltaIntegers = false
+    return options
+}
+
 /// Writes `batches` to `path` and returns what `close()` reported.
 @discardableResult
 func writeFile(_ path: String, _ columns: [ParquetColumn], _ batches: [[ColumnBatch]],

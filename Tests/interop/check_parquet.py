@@ -5,7 +5,9 @@ Usage: check_parquet.py DIR     (DIR holds the files and expected.json; see expe
 
 For every file: pyarrow, DuckDB and Polars must each read every value exactly (NaN-aware,
 -0.0 sign-aware); the footer must have the expected codec, row groups, null counts and min/max
-statistics (present exactly where the writer should write them, and equal to the true bounds);
+statistics (present exactly where the writer should write them, and equal to the true bounds),
+dictionary pages exactly where the encodings say so, and each column chunk's encodings equal
+to the column's "encodings" (when expected.json gives them);
 and equality filters on int and string columns must count the same rows in all three engines as
 in the expected values, which fails if statistics prune row groups wrongly.
 Exits 0 when everything matches, 1 with one line per problem otherwise.
@@ -102,8 +104,7 @@ def check_metadata(where, path, entry):
                 problem(here, f"codec {chunk.compression}, expected {codec}")
             if chunk.num_values != group.num_rows:
                 problem(here, f"num_values {chunk.num_values} != {group.num_rows} rows")
-            if chunk.dictionary_page_offset is not None and chunk.has_dictionary_page is False:
-                problem(here, "dictionary_page_offset set without a dictionary page")
+            check_encodings(here, chunk, column.get("encodings"))
             stats = chunk.statistics
             values = column["values"][rows]
             if stats is None:
@@ -117,6 +118,22 @@ def check_metadata(where, path, entry):
                 problem(here, f"has_min_max {stats.has_min_max}, expected {bounds is not None}")
             elif bounds is not None and not (same(stats.min, bounds[0]) and same(stats.max, bounds[1])):
                 problem(here, f"min/max {stats.min!r}/{stats.max!r}, expected {bounds[0]!r}/{bounds[1]!r}")
+
+
+def check_encodings(here, chunk, expected):
+    """The chunk's encodings list, dictionary page and offsets agree, and match `expected` if given."""
+    encodings = set(chunk.encodings)
+    dictionary = "RLE_DICTIONARY" in encodings or "PLAIN_DICTIONARY" in encodings
+    if chunk.has_dictionary_page != dictionary:
+        problem(here, f"has_dictionary_page {chunk.has_dictionary_page} but encodings {sorted(encodings)}")
+    if (chunk.dictionary_page_offset is not None) != dictionary:
+        problem(here, f"dictionary_page_offset {chunk.dictionary_page_offset} with encodings {sorted(encodings)}")
+    elif dictionary and not 4 <= chunk.dictionary_page_offset < chunk.data_page_offset:
+        problem(here, f"dictionary page at {chunk.dictionary_page_offset} is not before the data at {chunk.data_page_offset}")
+    if dictionary and "PLAIN" not in encodings:
+        problem(here, f"dictionary chunk does not list PLAIN (its dictionary page): {sorted(encodings)}")
+    if expected is not None and encodings != set(expected):
+        problem(here, f"encodings {sorted(encodings)}, expected {sorted(expected)}")
 
 
 def check_duckdb(where, path, entry, connection):

@@ -4,7 +4,8 @@ DIR/expected.json is {"files": [FILE, ...]} where FILE is
   {"file": "name.parquet", "rows": N, "row_groups": K, "compression": "zstd" | "none",
    "expect_error": "text"            (optional: the Swift reader must fail with this text)
    "columns": [{"name": str, "type": "int32" | "int64" | "double" | "string" | "bytes",
-                "nullable": bool, "values": [...]}]}
+                "nullable": bool, "values": [...],
+                "encodings": ["PLAIN", "RLE", ...]   (optional: what every column chunk must list)}]}
 Values: ints as JSON numbers, doubles as 16 hex digits of their IEEE-754 bits (so NaN and -0.0
 survive), strings as text, bytes as hex, nulls as null.
 """

@@ -17,6 +17,39 @@ enum BitPacking {
         if bits > 0 { out.append(UInt8(truncatingIfNeeded: buffer)) }
     }
 
+    /// Appends `values` packed at `bitWidth` bits (0...64) each, keeping the low bits of each
+    /// value; the last byte is zero-padded. Writes whole 64-bit words while it can.
+    static func pack(_ values: UnsafeBufferPointer<UInt64>, bitWidth: Int, into out: inout [UInt8]) {
+        guard bitWidth > 0, !values.isEmpty else { return }
+        let byteCount = (values.count * bitWidth + 7) / 8
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: byteCount))
+        let mask: UInt64 = bitWidth == 64 ? .max : (1 << UInt64(bitWidth)) - 1
+        out.withUnsafeMutableBytes { raw in
+            var position = start
+            var word: UInt64 = 0
+            var bits = 0
+            for value in values {
+                let v = value & mask
+                word |= v << UInt64(bits)
+                bits += bitWidth
+                if bits >= 64 {
+                    raw.storeBytes(of: word.littleEndian, toByteOffset: position, as: UInt64.self)
+                    position += 8
+                    bits -= 64
+                    // The bits of `v` that did not fit; `>>` by 64 gives 0.
+                    word = bits == 0 ? 0 : v >> UInt64(bitWidth - bits)
+                }
+            }
+            var k = 0
+            while bits > 0 {
+                raw[position + k] = UInt8(truncatingIfNeeded: word >> UInt64(8 * k))
+                k += 1
+                bits -= 8
+            }
+        }
+    }
+
     /// Reads `count` values of `bitWidth` bits (0...64) starting at `bytes[start]`; the caller
     /// checks that `(count * bitWidth + 7) / 8` bytes are there.
     static func unpack(_ bytes: [UInt8], start: Int, bitWidth: Int, count: Int, _ body: (UInt64) throws -> Void) rethrows {

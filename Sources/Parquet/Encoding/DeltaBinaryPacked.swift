@@ -74,3 +74,95 @@ struct DeltaBinaryPackedDecoder {
         return values
     }
 }
+
+/// Encodes INT32/INT64 values as DELTA_BINARY_PACKED (Encodings.md): blocks of 128 deltas in 4
+/// miniblocks of 32.
+///
+/// Deltas wrap in the value type's width ("arithmetic in the unsigned domain"), so an INT32 column
+/// never needs more than 32 bits per packed delta. A partial last miniblock is zero-padded; the
+/// unused miniblocks of the last block get width 0 and no bytes.
+enum DeltaBinaryPackedEncoder {
+    static let blockSize = 128
+    static let miniblocksPerBlock = 4
+    static let miniblockSize = 32
+
+    /// Appends the encoding of `values` (the header, then one block per 128 deltas).
+    static func encode<T: FixedWidthInteger & SignedInteger>(_ values: UnsafeBufferPointer<T>, into out: inout [UInt8]) {
+        appendVarint(UInt64(blockSize), to: &out)
+        appendVarint(UInt64(miniblocksPerBlock), to: &out)
+        appendVarint(UInt64(values.count), to: &out)
+        appendVarint(zigzag(Int64(values.first ?? 0)), to: &out)
+        guard values.count > 1 else { return }
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: blockSize) { adjusted in
+            var next = 1
+            while next < values.count {
+                let count = min(blockSize, values.count - next)
+                var minDelta = T.max
+                for k in 0..<count {
+                    let delta = wrappingDelta(values[next + k - 1], values[next + k])
+                    if delta < minDelta { minDelta = delta }
+                }
+                appendVarint(zigzag(Int64(minDelta)), to: &out)
+                let widthsAt = out.count
+                out.append(contentsOf: repeatElement(0, count: miniblocksPerBlock))
+                for miniblock in 0..<miniblocksPerBlock {
+                    let start = miniblock * miniblockSize
+                    guard start < count else { break }
+                    let end = min(start + miniblockSize, count)
+                    var union: UInt64 = 0
+                    for k in start..<end {
+                        let delta = wrappingDelta(values[next + k - 1], values[next + k])
+                        let value = UInt64(truncatingIfNeeded: T.Magnitude(truncatingIfNeeded: delta) &- T.Magnitude(truncatingIfNeeded: minDelta))
+                        adjusted[k] = value
+                        union |= value
+                    }
+                    for k in end..<start + miniblockSize { adjusted[k] = 0 }
+                    let width = UInt64.bitWidth - union.leadingZeroBitCount
+                    out[widthsAt + miniblock] = UInt8(width)
+                    BitPacking.pack(UnsafeBufferPointer(rebasing: adjusted[start..<start + miniblockSize]), bitWidth: width, into: &out)
+                }
+                next += count
+            }
+        }
+    }
+
+    /// The exact size `encode` would produce, without packing anything; O(n).
+    static func encodedSize<T: FixedWidthInteger & SignedInteger>(_ values: UnsafeBufferPointer<T>) -> Int {
+        var size = varintSize(UInt64(blockSize)) + varintSize(UInt64(miniblocksPerBlock))
+            + varintSize(UInt64(values.count)) + varintSize(zigzag(Int64(values.first ?? 0)))
+        var next = 1
+        while next < values.count {
+            let count = min(blockSize, values.count - next)
+            var minDelta = T.max
+            for k in 0..<count {
+                let delta = wrappingDelta(values[next + k - 1], values[next + k])
+                if delta < minDelta { minDelta = delta }
+            }
+            size += varintSize(zigzag(Int64(minDelta))) + miniblocksPerBlock
+            for start in stride(from: 0, to: count, by: miniblockSize) {
+                var union: T.Magnitude = 0
+                for k in start..<min(start + miniblockSize, count) {
+                    let delta = wrappingDelta(values[next + k - 1], values[next + k])
+                    union |= T.Magnitude(truncatingIfNeeded: delta) &- T.Magnitude(truncatingIfNeeded: minDelta)
+                }
+                size += (T.Magnitude.bitWidth - union.leadingZeroBitCount) * miniblockSize / 8
+            }
+            next += count
+        }
+        return size
+    }
+
+    /// `current - previous`, wrapping in `T`'s width.
+    @inline(__always)
+    private static func wrappingDelta<T: FixedWidthInteger & SignedInteger>(_ previous: T, _ current: T) -> T {
+        T(truncatingIfNeeded: T.Magnitude(truncatingIfNeeded: current) &- T.Magnitude(truncatingIfNeeded: previous))
+    }
+
+    private static func zigzag(_ value: Int64) -> UInt64 {
+        UInt64(bitPattern: (value << 1) ^ (value >> 63))
+    }
+
+    private static func varintSize(_ value: UInt64) -> Int {
+        max(1, (UInt64.bitWidth - value.leadingZeroBitCount + 6) / 7)
+    }
+}

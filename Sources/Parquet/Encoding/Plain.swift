@@ -19,10 +19,35 @@ enum PlainEncoder {
 
     /// Appends byte-array values `rows`, skipping rows where `validity` is false.
     static func append(_ column: ByteArrayColumn, rows: Range<Int>, validity: ArraySlice<Bool>?, into out: inout [UInt8]) {
-        for row in rows where validity?[row] ?? true {
-            let start = column.offsets[row], end = column.offsets[row + 1]
-            withUnsafeBytes(of: UInt32(end - start).littleEndian) { out.append(contentsOf: $0) }
-            out.append(contentsOf: column.bytes[start..<end])
+        if let validity, validity[rows].contains(false) {
+            append(column, rows: rows.lazy.filter { validity[$0] }, into: &out)
+        } else {
+            append(column, rows: rows, into: &out)
+        }
+    }
+
+    /// Appends the byte-array values at `rows`, each a 4-byte length then the bytes; one
+    /// allocation and no per-value retain.
+    static func append(_ column: ByteArrayColumn, rows: some Collection<Int>, into out: inout [UInt8]) {
+        column.offsets.withUnsafeBufferPointer { offsets in
+            var size = 0
+            for row in rows { size += 4 + offsets[row + 1] - offsets[row] }
+            let start = out.count
+            out.append(contentsOf: repeatElement(0, count: size))
+            column.bytes.withUnsafeBytes { bytes in
+                out.withUnsafeMutableBytes { raw in
+                    var position = start
+                    for row in rows {
+                        let from = offsets[row], length = offsets[row + 1] - from
+                        raw.storeBytes(of: UInt32(truncatingIfNeeded: length).littleEndian, toByteOffset: position, as: UInt32.self)
+                        position += 4
+                        if length > 0 {
+                            (raw.baseAddress! + position).copyMemory(from: bytes.baseAddress! + from, byteCount: length)
+                            position += length
+                        }
+                    }
+                }
+            }
         }
     }
 }

@@ -194,12 +194,14 @@ extension ParquetColumnMetadata: ThriftStruct {
         if let indexPageOffset { w.write(10, i64: indexPageOffset) }
         if let dictionaryPageOffset { w.write(11, i64: dictionaryPageOffset) }
         if let statistics { w.write(12, struct: statistics) }
+        if let encodingStats { w.write(13, structList: encodingStats) }
     }
 
     init(from r: inout CompactReader) throws {
         var type: Int32?, encodings: [Int32] = [], path: [String]?, codec: Int32?, numValues: Int64?
         var uncompressed: Int64?, compressed: Int64?, keyValues: [ParquetKeyValue] = [], dataPageOffset: Int64?
         var indexPageOffset: Int64?, dictionaryPageOffset: Int64?, statistics: ParquetStatistics?
+        var encodingStats: [ParquetPageEncodingStats]?
         try r.readFields { r, f in
             switch f.id {
             case 1: type = try r.readI32(f)
@@ -214,6 +216,7 @@ extension ParquetColumnMetadata: ThriftStruct {
             case 10: indexPageOffset = try r.readI64(f)
             case 11: dictionaryPageOffset = try r.readI64(f)
             case 12: statistics = try r.readStruct(f)
+            case 13: encodingStats = try r.readStructList(f)
             default: try r.skip(f.type)
             }
         }
@@ -229,7 +232,32 @@ extension ParquetColumnMetadata: ThriftStruct {
                   pathInSchema: path, codec: ParquetCodec(rawValue: codec), numValues: numValues,
                   totalUncompressedSize: uncompressed, totalCompressedSize: compressed, keyValueMetadata: keyValues,
                   dataPageOffset: dataPageOffset, indexPageOffset: indexPageOffset,
-                  dictionaryPageOffset: dictionaryPageOffset, statistics: statistics)
+                  dictionaryPageOffset: dictionaryPageOffset, statistics: statistics, encodingStats: encodingStats)
+    }
+}
+
+extension ParquetPageEncodingStats: ThriftStruct {
+    func writeFields(to w: inout CompactWriter) {
+        w.write(1, i32: pageType)
+        w.write(2, i32: encoding.rawValue)
+        w.write(3, i32: count)
+    }
+
+    init(from r: inout CompactReader) throws {
+        var pageType: Int32?, encoding: Int32?, count: Int32?
+        try r.readFields { r, f in
+            switch f.id {
+            case 1: pageType = try r.readI32(f)
+            case 2: encoding = try r.readI32(f)
+            case 3: count = try r.readI32(f)
+            default: try r.skip(f.type)
+            }
+        }
+        let name = "PageEncodingStats"
+        guard let pageType else { throw r.missing("page_type", in: name) }
+        guard let encoding else { throw r.missing("encoding", in: name) }
+        guard let count else { throw r.missing("count", in: name) }
+        self.init(pageType: pageType, encoding: ParquetEncoding(rawValue: encoding), count: count)
     }
 }
 

@@ -81,6 +81,8 @@ public struct ParquetColumnMetadata: Sendable {
     /// File offset of the dictionary page header, when there is one.
     public var dictionaryPageOffset: Int64?
     public var statistics: ParquetStatistics?
+    /// How many pages of each type use each encoding; written for dictionary-encoded chunks.
+    public var encodingStats: [ParquetPageEncodingStats]?
 
     /// The statistics' `min_value` decoded by physical type.
     public var minValue: ParquetScalar? { statistics?.minValue.flatMap { ParquetScalar(plain: $0, type: type) } }
@@ -102,6 +104,24 @@ public struct ParquetStatistics: Sendable, Hashable {
     public var isMinValueExact: Bool?
     /// NaN values in a FLOAT/DOUBLE chunk.
     public var nanCount: Int64?
+}
+
+/// The number of pages of one type stored with one encoding (`PageEncodingStats`).
+public struct ParquetPageEncodingStats: Sendable, Hashable {
+    /// A `PageType` number: 0 data page, 2 dictionary page, 3 data page v2.
+    public var pageType: Int32
+    public var encoding: ParquetEncoding
+    public var count: Int32
+
+    public init(pageType: Int32, encoding: ParquetEncoding, count: Int32) {
+        self.pageType = pageType
+        self.encoding = encoding
+        self.count = count
+    }
+
+    init(pageType: PageType, encoding: ParquetEncoding, count: Int32) {
+        self.init(pageType: pageType.rawValue, encoding: encoding, count: count)
+    }
 }
 
 /// A single decoded value, used for statistics.

@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Column chunk statistics as the notes (§1.6) prescribe.
 ///
 /// - `null_count` always; `nan_count` always for doubles.
@@ -9,10 +17,12 @@
 enum ChunkStatistics {
     static let maxStatisticsBytes = 4096
 
-    static func compute(_ buffer: ColumnBuffer) -> ParquetStatistics {
+    /// The statistics of `buffer`'s values. For byte arrays, `candidateRows` may name rows that
+    /// together hold every distinct non-null value (a dictionary's first appearances); min and
+    /// max are then taken over those rows only, which gives the same bounds faster.
+    static func compute(_ buffer: ColumnBuffer, candidateRows: [Int]? = nil) -> ParquetStatistics {
         var stats = ParquetStatistics()
-        let nullCount = buffer.column.nullable ? buffer.validity.reduce(0) { $1 ? $0 : $0 + 1 } : 0
-        stats.nullCount = Int64(nullCount)
+        stats.nullCount = Int64(buffer.nullCount)
         switch buffer.values {
         case .int32(let values):
             if let (min, max) = bounds(values, buffer) { stats.minValue = plain(min); stats.maxValue = plain(max) }
@@ -35,18 +45,51 @@ enum ChunkStatistics {
                 stats.maxValue = plain(highest)
             }
         case .byteArray(let column):
-            var lowest: ArraySlice<UInt8>?, highest: ArraySlice<UInt8>?
-            for row in 0..<column.count where buffer.isValid(row) {
-                let value = column[row]
-                if lowest.map({ value.lexicographicallyPrecedes($0) }) ?? true { lowest = value }
-                if highest.map({ $0.lexicographicallyPrecedes(value) }) ?? true { highest = value }
-            }
-            if let lowest, let highest, lowest.count <= maxStatisticsBytes, highest.count <= maxStatisticsBytes {
+            if let (lowest, highest) = byteBounds(column, buffer, candidateRows),
+               lowest.count <= maxStatisticsBytes, highest.count <= maxStatisticsBytes {
                 stats.minValue = Array(lowest)
                 stats.maxValue = Array(highest)
             }
         }
         return stats
+    }
+
+    /// The unsigned byte-wise least and greatest valid values (shorter prefix first).
+    private static func byteBounds(_ column: ByteArrayColumn, _ buffer: ColumnBuffer, _ candidateRows: [Int]?)
+        -> (ArraySlice<UInt8>, ArraySlice<UInt8>)? {
+        let offsets = column.offsets
+        var lowest = -1, highest = -1
+        column.bytes.withUnsafeBytes { bytes in
+            let base = bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
+            /// memcmp order of rows `a` and `b`: negative, zero or positive.
+            func compare(_ a: Int, _ b: Int) -> Int {
+                let aStart = offsets[a], aLength = offsets[a + 1] - aStart
+                let bStart = offsets[b], bLength = offsets[b + 1] - bStart
+                let common = min(aLength, bLength)
+                if common > 0 {
+                    let order = Int(memcmp(base + aStart, base + bStart, common))
+                    if order != 0 { return order }
+                }
+                return aLength - bLength
+            }
+            func visit(_ row: Int) {
+                if lowest < 0 {
+                    lowest = row
+                    highest = row
+                } else if compare(row, lowest) < 0 {
+                    lowest = row
+                } else if compare(row, highest) > 0 {
+                    highest = row
+                }
+            }
+            if let candidateRows {
+                for row in candidateRows { visit(row) }
+            } else {
+                for row in 0..<column.count where buffer.isValid(row) { visit(row) }
+            }
+        }
+        guard lowest >= 0 else { return nil }
+        return (column[lowest], column[highest])
     }
 
     private static func bounds<T: FixedWidthInteger>(_ values: [T], _ buffer: ColumnBuffer) -> (T, T)? {

@@ -1,11 +1,14 @@
-/// Writes one Parquet file: flat schema, PLAIN data pages (v1), UNCOMPRESSED or ZSTD.
+/// Writes one Parquet file: flat schema, v1 data pages (PLAIN, dictionary or DELTA_BINARY_PACKED,
+/// chosen per column chunk; see `ParquetWriterOptions`), UNCOMPRESSED or ZSTD.
 ///
-/// Memory is bounded by one row group. Not thread-safe: one owner appends, then closes.
+/// Memory is bounded by one row group (plus its encoded chunks). The chunks of a row group are
+/// encoded on `encodingThreads` threads; the bytes written do not depend on that number. Not
+/// thread-safe: one owner appends, then closes.
 public final class ParquetWriter {
     private let columns: [ParquetColumn]
     private let options: ParquetWriterOptions
     private let output: FileOutput
-    private var chunkWriter: ColumnChunkWriter
+    private let encoders: ChunkEncoderPool
     private var buffers: [ColumnBuffer]
     private var bufferedRows = 0
     private var rowGroups: [ParquetRowGroup] = []
@@ -23,14 +26,30 @@ public final class ParquetWriter {
         }
         guard options.rowGroupRows >= 1 else { throw ParquetError("rowGroupRows must be at least 1, not \(options.rowGroupRows)") }
         guard options.pageBytes >= 1 else { throw ParquetError("pageBytes must be at least 1, not \(options.pageBytes)") }
-        var compressor: ZstdCompressor?
         if case .zstd(let level) = options.compression {
             guard (-131072...22).contains(level) else { throw ParquetError("zstd level \(level) is out of range") }
-            compressor = try ZstdCompressor()
+        }
+        guard options.encodingThreads >= 0 else {
+            throw ParquetError("encodingThreads must not be negative, not \(options.encodingThreads)")
         }
         self.columns = columns
         self.options = options
-        self.chunkWriter = ColumnChunkWriter(compression: options.compression, pageBytes: options.pageBytes, compressor: compressor)
+        guard options.dictionaryPageBytes >= 0 else {
+            throw ParquetError("dictionaryPageBytes must not be negative, not \(options.dictionaryPageBytes)")
+        }
+        for (name, encoding) in options.columnEncodings.sorted(by: { $0.key < $1.key }) {
+            guard let column = columns.first(where: { $0.name == name }) else {
+                throw ParquetError("\(path): columnEncodings names '\(name)', which is not a column")
+            }
+            switch (encoding, column.type) {
+            case (.automatic, _), (.plain, _), (.dictionary, .string), (.dictionary, .bytes),
+                 (.deltaBinaryPacked, .int32), (.deltaBinaryPacked, .int64):
+                break
+            default:
+                throw ParquetError("\(path): column '\(name)' is \(column.type) and cannot be written \(encoding)")
+            }
+        }
+        self.encoders = try ChunkEncoderPool(options: options)
         self.buffers = columns.map(ColumnBuffer.init)
         self.output = try FileOutput(path: path)
         try guarded { try output.write(Array("PAR1".utf8)) }
@@ -131,10 +150,11 @@ public final class ParquetWriter {
         guard bufferedRows > 0 else { return }
         let start = output.offset
         var chunks: [ParquetColumnChunk] = []
-        for index in buffers.indices {
-            chunks.append(try chunkWriter.write(buffers[index], to: output))
-            buffers[index].removeAll()
+        for encoded in try encoders.encode(buffers) {
+            chunks.append(encoded.placed(at: output.offset))
+            try output.write(encoded.bytes)
         }
+        for index in buffers.indices { buffers[index].removeAll() }
         let metadata = chunks.compactMap(\.metaData)
         rowGroups.append(ParquetRowGroup(
             columns: chunks,

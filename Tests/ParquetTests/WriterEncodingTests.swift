@@ -1,0 +1,143 @@
+import Foundation
+import Testing
+@testable import Parquet
+
+/// The writer's choice of dictionary, DELTA_BINARY_PACKED or PLAIN per column chunk.
+@Suite struct WriterEncodingTests {
+    /// Writes one row group and returns the file bytes and its chunks' metadata.
+    static func write(_ columns: [ParquetColumn], _ batch: [ColumnBatch], options: ParquetWriterOptions = testOptions())
+        throws -> (bytes: [UInt8], chunks: [ParquetColumnMetadata]) {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("e.parquet").path
+        let info = try writeFile(path, columns, [batch], options: options)
+        let reader = try ParquetReader(path: path)
+        for (column, expected) in zip(columns, batch) {
+            #expect(try reader.read(column: column.name).sameRows(as: expected), "column \(column.name) reads back")
+        }
+        return ([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))),
+                info.metadata.rowGroups.first?.columns.compactMap(\.metaData) ?? [])
+    }
+
+    @Test func aSmallDeltaChunkAndDictionaryChunkAreTheseBytes() throws {
+        let (bytes, chunks) = try Self.write([ParquetColumn("x", .int32), ParquetColumn("s", .string)],
+                                             [ColumnBatch(.int32([1, 2, 3, 4])),
+                                              ColumnBatch(.byteArray(ByteArrayColumn(["b", "a", "b", "a"])))])
+        let x = hex("15 00 15 14 15 14 2C 15 08 15 0A 15 06 15 06 00 00")  // DATA_PAGE, 10 bytes, 4 values, DELTA_BINARY_PACKED
+            + hex("80 01 04 04 02 02 00 00 00 00")                           // 128, 4, 4 values, first 1; min delta 1, widths 0
+        let dictionary = hex("15 04 15 14 15 14 4C 15 04 15 00 00 00")      // DICTIONARY_PAGE, 10 bytes, 2 entries, PLAIN
+            + hex("01 00 00 00 62 01 00 00 00 61")                           // "b", "a"
+        let data = hex("15 00 15 06 15 06 2C 15 08 15 10 15 06 15 06 00 00") // DATA_PAGE, 3 bytes, 4 values, RLE_DICTIONARY
+            + hex("01 03 0A")                                                // bit width 1; one group: 0 1 0 1
+        #expect(Array(bytes[4..<74]) == x + dictionary + data)
+
+        #expect(chunks[0].encodings == [.deltaBinaryPacked])
+        #expect(chunks[0].dataPageOffset == 4)
+        #expect(chunks[0].dictionaryPageOffset == nil)
+        #expect(chunks[0].encodingStats == nil)
+        #expect(chunks[1].encodings == [.plain, .rleDictionary])
+        #expect(chunks[1].dictionaryPageOffset == 31)
+        #expect(chunks[1].dataPageOffset == 54)
+        #expect(chunks[1].totalCompressedSize == 43)
+        #expect(chunks[1].encodingStats == [ParquetPageEncodingStats(pageType: 2, encoding: .plain, count: 1),
+                                            ParquetPageEncodingStats(pageType: 0, encoding: .rleDictionary, count: 1)])
+        // Statistics come from the values: min "a" even though "b" is entry 0.
+        #expect(chunks[1].minValue == .bytes(Array("a".utf8)))
+        #expect(chunks[1].maxValue == .bytes(Array("b".utf8)))
+    }
+
+    @Test func eachChunkGetsTheEncodingThatPays() throws {
+        var random = SeededGenerator(seed: 5)
+        let rows = 4000
+        let sorted = (0..<rows).map { Int64($0 / 3) }
+        let nearlySorted = (0..<rows).map { Int32($0 * 10 + Int.random(in: -3...3, using: &random)) }
+        let wide = (0..<rows).map { _ in Int64.random(in: .min ... .max, using: &random) }
+        let repeated = ByteArrayColumn((0..<rows).map { _ in Self.words.randomElement(using: &random)! })
+        let unique = ByteArrayColumn((0..<rows).map { "id-\($0)" })
+        let sortedRuns = ByteArrayColumn((0..<rows).map { "user-\($0 / 10)" })
+        let columns = [ParquetColumn("sorted", .int64), ParquetColumn("nearly", .int32), ParquetColumn("wide", .int64),
+                       ParquetColumn("repeated", .string), ParquetColumn("unique", .string),
+                       ParquetColumn("sorted_runs", .string, nullable: true)]
+        let batch = [ColumnBatch(.int64(sorted)), ColumnBatch(.int32(nearlySorted)), ColumnBatch(.int64(wide)),
+                     ColumnBatch(.byteArray(repeated)), ColumnBatch(.byteArray(unique)),
+                     ColumnBatch(.byteArray(sortedRuns), validity: (0..<rows).map { $0 % 5 != 0 })]
+        for compression in [ParquetWriterOptions.Compression.none, .zstd(level: 3)] {
+            let chunks = try Self.write(columns, batch, options: testOptions(compression)).chunks
+            // Sorted runs of ids: zstd on PLAIN beats the dictionary; uncompressed, it does not.
+            let runs: [ParquetEncoding] = compression == .none ? [.plain, .rle, .rleDictionary] : [.plain, .rle]
+            #expect(chunks.map(\.encodings) == [[.deltaBinaryPacked], [.deltaBinaryPacked], [.plain],
+                                                [.plain, .rleDictionary], [.plain], runs], "\(compression)")
+            let plain = try Self.write(columns, batch, options: plainOnly(testOptions(compression))).chunks
+            #expect(plain.allSatisfy { !$0.encodings.contains(.rleDictionary) && !$0.encodings.contains(.deltaBinaryPacked) })
+            for (chosen, reference) in zip(chunks, plain) {
+                #expect(chosen.statistics == reference.statistics)
+                #expect(chosen.totalCompressedSize <= reference.totalCompressedSize, "\(chosen.pathInSchema) \(compression)")
+            }
+        }
+    }
+
+    @Test func columnEncodingsForceAnEncodingPerColumn() throws {
+        var options = testOptions()
+        options.columnEncodings = ["wide": .deltaBinaryPacked, "unique": .dictionary, "sorted": .plain]
+        let wide: [Int32] = [.max, .min, 0, .min, .max, -1, 1, 7]
+        let chunks = try Self.write(
+            [ParquetColumn("wide", .int32), ParquetColumn("unique", .bytes), ParquetColumn("sorted", .int64)],
+            [ColumnBatch(.int32(wide)), ColumnBatch(.byteArray(ByteArrayColumn((0..<8).map { "u\($0)" }))),
+             ColumnBatch(.int64(Array(0..<8)))], options: options).chunks
+        #expect(chunks.map(\.encodings) == [[.deltaBinaryPacked], [.plain, .rleDictionary], [.plain]])
+    }
+
+    @Test func aDictionaryOverThePageLimitFallsBackToPlainForTheWholeChunk() throws {
+        var options = testOptions()
+        options.dictionaryPageBytes = 100
+        options.columnEncodings = ["forced": .dictionary]
+        let long = ByteArrayColumn((0..<40).map { String(repeating: Array("xyz")[$0 % 3], count: 30) + "\($0 % 4)" })
+        let chunks = try Self.write([ParquetColumn("auto", .string), ParquetColumn("forced", .string)],
+                                    [ColumnBatch(.byteArray(long)), ColumnBatch(.byteArray(long))], options: options).chunks
+        #expect(chunks.map(\.encodings) == [[.plain], [.plain]])
+        #expect(chunks.allSatisfy { $0.dictionaryPageOffset == nil })
+    }
+
+    @Test func singleValueAllNullAndEmptyStringChunks() throws {
+        let chunks = try Self.write(
+            [ParquetColumn("one", .string), ParquetColumn("empty", .string, nullable: true),
+             ParquetColumn("none", .string, nullable: true), ParquetColumn("ints", .int64, nullable: true)],
+            [ColumnBatch(.byteArray(ByteArrayColumn(Array(repeating: "only", count: 50)))),
+             ColumnBatch(.byteArray(ByteArrayColumn(Array(repeating: "", count: 50))), validity: (0..<50).map { $0 % 3 != 0 }),
+             ColumnBatch(.byteArray(ByteArrayColumn(Array(repeating: "", count: 50))), validity: Array(repeating: false, count: 50)),
+             ColumnBatch(.int64(Array(repeating: 0, count: 50)), validity: Array(repeating: false, count: 50))]).chunks
+        #expect(chunks.map(\.encodings) == [[.plain, .rleDictionary], [.plain, .rle, .rleDictionary], [.plain, .rle], [.plain, .rle]])
+    }
+
+    @Test func badColumnEncodingsAreRejected() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("bad.parquet").path
+        let columns = [ParquetColumn("a", .int32), ParquetColumn("s", .string), ParquetColumn("d", .double)]
+        for (encodings, message) in [(["nope": ParquetColumnEncoding.plain], "columnEncodings names 'nope', which is not a column"),
+                                     (["a": .dictionary], "column 'a' is int32 and cannot be written dictionary"),
+                                     (["s": .deltaBinaryPacked], "column 's' is string and cannot be written deltaBinaryPacked"),
+                                     (["d": .deltaBinaryPacked], "column 'd' is double and cannot be written deltaBinaryPacked")] {
+            var options = testOptions()
+            options.columnEncodings = encodings
+            let error = try #require(throws: ParquetError.self) { try ParquetWriter(path: path, columns: columns, options: options) }
+            #expect(error.message == "\(path): \(message)")
+        }
+    }
+
+    @Test func outputBytesDependOnlyOnTheRowsNotOnBatchSizesOrThreads() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var table = TableFixture.encodings()
+        var files: [[UInt8]] = []
+        for (index, (batchRows, threads)) in [(1000, 1), (777, 2), (5000, 0), (777, 7), (123, 1)].enumerated() {
+            table.name = "run\(index)"
+            table.options.encodingThreads = threads
+            try table.write(to: directory, batchRows: batchRows)
+            files.append([UInt8](try Data(contentsOf: directory.appendingPathComponent("run\(index).parquet"))))
+        }
+        #expect(files.allSatisfy { $0 == files[0] })
+    }
+
+    static let words = ["alpha", "", "ω-omega", "日本語", "zeta", "é", "Zulu"]
+}
