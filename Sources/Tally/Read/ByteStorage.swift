@@ -21,12 +21,15 @@ final class BufferPool: Sendable {
         }
     }
 
-    /// A buffer of at least `capacity` usable bytes (plus `ByteStorage.padding`), reused when a
-    /// kept one is large enough.
+    /// A buffer of at least `capacity` usable bytes (plus `ByteStorage.padding`): the smallest
+    /// kept one that is large enough, else a new one.
     func take(capacity: Int) -> ByteStorage {
         let reused = kept.withLock { buffers -> (address: UInt, capacity: Int)? in
-            guard let index = buffers.lastIndex(where: { $0.capacity >= capacity }) else { return nil }
-            return buffers.remove(at: index)
+            var best: Int?
+            for index in buffers.indices where buffers[index].capacity >= capacity {
+                if best == nil || buffers[index].capacity < buffers[best!].capacity { best = index }
+            }
+            return best.map { buffers.remove(at: $0) }
         }
         if let reused {
             return ByteStorage(base: UnsafeMutableRawPointer(bitPattern: reused.address)!,

@@ -139,21 +139,38 @@ public final class CSVFieldParser {
             out[used] = UInt32(truncatingIfNeeded: start)
             used &+= 1
             var position = start
-            while position < end {
-                var matches = zeroBytes(UInt64(littleEndian: base.loadUnaligned(fromByteOffset: position, as: UInt64.self)) ^ pattern)
-                let left = end &- position
-                if left < 8 { matches &= (1 &<< (UInt64(left) &<< 3)) &- 1 }
-                while matches != 0 {
-                    out[used] = UInt32(truncatingIfNeeded: position &+ (matches.trailingZeroBitCount &>> 3) &+ 1)
-                    used &+= 1
-                    matches &= matches &- 1
-                }
+            while position &+ 8 <= end {
+                emit(zeroBytes(word(base, position) ^ pattern), after: position, into: out, &used)
                 position &+= 8
+            }
+            if position < end {
+                let inRecord: UInt64 = (1 &<< (UInt64(end &- position) &<< 3)) &- 1
+                emit(zeroBytes(word(base, position) ^ pattern) & inRecord, after: position, into: out, &used)
             }
             out[used] = UInt32(truncatingIfNeeded: end &+ 1)
             used &+= 1
         }
         bounds.count = used
+    }
+
+    /// The 8 bytes at `position`, the first in the lowest byte.
+    @inline(__always)
+    private static func word(_ base: UnsafeRawPointer, _ position: Int) -> UInt64 {
+        UInt64(littleEndian: base.loadUnaligned(fromByteOffset: position, as: UInt64.self))
+    }
+
+    /// Appends, for each byte flagged in `matches` (high bits) of the word at `position`, the
+    /// position after it.
+    @inline(__always)
+    private static func emit(_ matches: UInt64, after position: Int, into out: UnsafeMutablePointer<UInt32>,
+                             _ used: inout Int) {
+        var matches = matches
+        let next = UInt32(truncatingIfNeeded: position &+ 1)
+        while matches != 0 {
+            out[used] = next &+ UInt32(truncatingIfNeeded: matches.trailingZeroBitCount &>> 3)
+            used &+= 1
+            matches &= matches &- 1
+        }
     }
 
     /// The high bit of each byte of `word` that is zero, and nothing else.

@@ -84,9 +84,10 @@ final class RecordFramer {
     ///   - holdsHeader: keep the first record apart, as the header.
     ///   - chunkSize: the most bytes `space(atMost:)` hands out at once (≥ 1); the tail copied
     ///     at each cut is shorter than this.
-    ///   - pool: where the batch buffers come from and go back to.
+    ///   - pool: where the batch buffers come from and go back to. It only keeps buffers that
+    ///     batches gave back, so it never holds more than the most batches alive at once.
     init(fileIndex: Int, targetBytes: Int, delimiter: UInt8 = 0x2C, holdsHeader: Bool,
-         chunkSize: Int = 64 << 10, pool: BufferPool = BufferPool(),
+         chunkSize: Int = 64 << 10, pool: BufferPool = BufferPool(limit: 16),
          maximumRecordBytes: Int = RecordFramer.maximumRecordBytes) {
         precondition(targetBytes >= 1 && targetBytes <= Self.maximumTargetBytes && chunkSize >= 1)
         precondition(delimiter != Cursor.quote && delimiter != Cursor.lf && delimiter != Cursor.cr)
