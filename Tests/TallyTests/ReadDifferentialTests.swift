@@ -151,12 +151,19 @@ import Testing
             if !batch.bytes.contains(0x22) { #expect(fast.fieldBytes.storage === batch.bytes.storage) }
         }
         func fields(_ batch: ParsedBatch) -> [Fields] {
-            (0..<batch.count).map { record in
+            let viaPointers = batch.withFields { view in
+                (0..<view.count).map { record in
+                    (0..<view.fieldCount(ofRecord: record)).map { Array(view.field($0, ofRecord: record)) }
+                }
+            }
+            return (0..<batch.count).map { record in
                 if let problem = batch.problem(ofRecord: record) {
-                    #expect(batch.fieldCount(ofRecord: record) == 0)
+                    #expect(batch.fieldCount(ofRecord: record) == 0 && viaPointers[record].isEmpty)
                     return .failure(problem)
                 }
-                return .success((0..<batch.fieldCount(ofRecord: record)).map { Array(batch.field($0, ofRecord: record)) })
+                let fields = (0..<batch.fieldCount(ofRecord: record)).map { Array(batch.field($0, ofRecord: record)) }
+                #expect(viaPointers[record] == fields)
+                return .success(fields)
             }
         }
         return (parsed.flatMap { fields($0.0) }, parsed.flatMap { fields($0.1) })

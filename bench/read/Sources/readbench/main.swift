@@ -2,7 +2,8 @@ import Foundation
 import Tally
 
 /// Reads one file with `RecordReader` on this thread and, with `--parse`, splits every batch with
-/// `CSVFieldParser` and touches every field; prints thread CPU seconds per stage and checksums
+/// `CSVFieldParser` and touches every field (through `fieldRange` and a rebased slice, as the
+/// tokenizer does, or with `--fields` through `withFields`); prints thread CPU seconds per stage and checksums
 /// (so that runs of two builds can be compared for equal output).
 func threadSeconds() -> Double {
     var spec = timespec()
@@ -12,11 +13,12 @@ func threadSeconds() -> Double {
 
 let arguments = CommandLine.arguments
 guard arguments.count >= 2 else {
-    print("usage: readbench FILE [--parse] [--repeat N] [--batch BYTES]")
+    print("usage: readbench FILE [--parse | --fields] [--repeat N] [--batch BYTES]")
     exit(2)
 }
 let path = arguments[1]
-let parse = arguments.contains("--parse")
+let parse = arguments.contains("--parse") || arguments.contains("--fields")
+let useFields = arguments.contains("--fields")
 let repeats = arguments.firstIndex(of: "--repeat").map { Int(arguments[$0 + 1])! } ?? 1
 let batchBytes = arguments.firstIndex(of: "--batch").map { Int(arguments[$0 + 1])! } ?? (1 << 20)
 
@@ -43,14 +45,28 @@ for _ in 0..<repeats {
         let parsed = try parser.parse(batch)
         let t2 = threadSeconds()
         splitSeconds += t2 - t1
-        parsed.fieldBytes.withUnsafeBytes { bytes in
-            for r in 0..<parsed.count {
-                if parsed.problem(ofRecord: r) != nil { bad += 1; continue }
-                let n = parsed.fieldCount(ofRecord: r)
-                fields += n
-                for f in 0..<n {
-                    let range = parsed.fieldRange(f, ofRecord: r)
-                    fieldByteSum &+= range.count &+ (range.isEmpty ? 0 : Int(bytes[range.lowerBound]))
+        if useFields {
+            parsed.withFields { view in
+                for r in 0..<view.count {
+                    if parsed.problem(ofRecord: r) != nil { bad += 1; continue }
+                    let n = view.fieldCount(ofRecord: r)
+                    fields += n
+                    for f in 0..<n {
+                        let field = view.field(f, ofRecord: r)
+                        fieldByteSum &+= field.count &+ (field.isEmpty ? 0 : Int(field[0]))
+                    }
+                }
+            }
+        } else {
+            parsed.fieldBytes.withUnsafeBytes { bytes in
+                for r in 0..<parsed.count {
+                    if parsed.problem(ofRecord: r) != nil { bad += 1; continue }
+                    let n = parsed.fieldCount(ofRecord: r)
+                    fields += n
+                    for f in 0..<n {
+                        let field = UnsafeRawBufferPointer(rebasing: bytes[parsed.fieldRange(f, ofRecord: r)])
+                        fieldByteSum &+= field.count &+ (field.isEmpty ? 0 : Int(field[0]))
+                    }
                 }
             }
         }
