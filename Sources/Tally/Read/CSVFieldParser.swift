@@ -108,6 +108,8 @@ public final class CSVFieldParser {
         let side = state.pointee.side
         guard !side.isEmpty else { return batch.bytes }
         let total = batch.bytes.count + side.count
+        // Field offsets are 32-bit: batches stay far below (records ≤ 256 MiB, targets ≤ 64 MiB).
+        precondition(total <= Int(UInt32.max), "batch too large for 32-bit field offsets")
         let storage = ByteStorage(capacity: total)
         batch.bytes.withUnsafeBytes { storage.base.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
         side.withUnsafeBytes { (storage.base + batch.bytes.count).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }

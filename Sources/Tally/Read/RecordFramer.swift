@@ -194,6 +194,7 @@ final class RecordFramer {
     /// buffer.
     private func closeBatch() {
         let spans = cursor.spans.column
+        precondition(cursor.filled <= Int(UInt32.max), "batch too large for 32-bit offsets")
         let used = spans.count > 0 ? spans[spans.count - 1] : 0
         // Word-at-a-time readers may look up to 7 bytes past the last record: make those defined.
         (buffer.base + cursor.filled).initializeMemory(as: UInt8.self, repeating: 0, count: ByteStorage.padding)

@@ -17,7 +17,8 @@ public final class RecordReader {
         public var header: Bool
         /// Minimum record bytes per batch, except for a file's last batch (1 byte to 64 MiB).
         public var targetBatchBytes: Int
-        /// Bytes read from the file at a time (≥ 1).
+        /// Compressed bytes read from a zstd file at a time (≥ 1); plain files are read straight
+        /// into the batch buffers, `chunkSize` bytes at a time.
         public var readSize: Int
         /// Largest piece decompressed at once into a batch's buffer (≥ 1); about this much is
         /// copied again at each cut between batches.
