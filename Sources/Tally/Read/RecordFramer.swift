@@ -32,7 +32,7 @@ struct RecordTooLong: Error, Equatable {
 /// (this bounds the buffer for inputs that are mostly blank lines), so the cut depends only on
 /// the content and `targetBytes`.
 ///
-/// A record whose line holds no quote and no CR other than a CRLF's is found with `memchr`;
+/// A record with no quote before its line end (LF, CRLF or a lone CR) is found with `memchr`;
 /// other records go through the byte-at-a-time state machine. Bytes are copied at most once
 /// more after decompression: the tail of a buffer that follows the cut moves to the next
 /// batch's buffer. Sequential and not thread-safe: it runs on the reader thread.
@@ -339,9 +339,9 @@ private struct Cursor {
     mutating func scan(_ base: UnsafeMutablePointer<UInt8>) -> Stop {
         let end = filled, delimiter = self.delimiter
         var p = scanned
-        // The first quote and the first CR at or after p (`end` when none); recomputed when p
-        // passes them.
-        var nextQuote = -1, nextCR = -1
+        // The first quote, CR and LF at or after p (`end` when none); recomputed when p passes
+        // them.
+        var nextQuote = -1, nextCR = -1, nextLF = -1
         defer { scanned = p }
         while p < end {
             let byte = base[p]
@@ -358,15 +358,24 @@ private struct Cursor {
                 previousWasCR = false
                 recordStart = p
                 recordLine = line
-                // The fast path: the line holds no quote, and no CR but that of a CRLF.
+                // The fast path: no quote before the line end (LF, CR or CRLF), so the record is
+                // everything up to it.
                 if nextQuote < p { nextQuote = Self.find(Self.quote, base, from: p, to: end) }
                 if nextCR < p { nextCR = Self.find(Self.cr, base, from: p, to: end) }
-                let lf = Self.find(Self.lf, base, from: p, to: end)
-                if lf < end && nextQuote > lf && (nextCR > lf || nextCR == lf - 1) {
-                    let recordEnd = nextCR == lf - 1 ? lf - 1 : lf
+                if nextLF < p { nextLF = Self.find(Self.lf, base, from: p, to: end) }
+                let lineEnd = min(nextLF, nextCR)
+                if lineEnd < end && nextQuote > lineEnd {
                     line += 1
-                    p = lf + 1
-                    if let stop = complete(start: recordStart, end: recordEnd, line: recordLine) { return stop }
+                    if lineEnd == nextLF {
+                        p = lineEnd + 1
+                    } else if lineEnd + 1 < end && base[lineEnd + 1] == Self.lf {
+                        p = lineEnd + 2
+                    } else {
+                        // A CR last in what is there: an LF after it will be taken as a CRLF's.
+                        p = lineEnd + 1
+                        previousWasCR = true
+                    }
+                    if let stop = complete(start: recordStart, end: lineEnd, line: recordLine) { return stop }
                     continue
                 }
                 state = byte == delimiter ? .fieldNotBegun : byte == Self.quote ? .quoted : .unquoted
