@@ -33,7 +33,8 @@ struct RecordTooLong: Error, Equatable {
 /// the content and `targetBytes`.
 ///
 /// A record with no quote before its line end (LF, CRLF or a lone CR) is found with `memchr`;
-/// other records go through the byte-at-a-time state machine. Bytes are copied at most once
+/// other records go through the byte-at-a-time state machine, which jumps with `memchr` over
+/// the inside of quoted fields that hold no line end. Bytes are copied at most once
 /// more after decompression: the tail of a buffer that follows the cut moves to the next
 /// batch's buffer. Sequential and not thread-safe: it runs on the reader thread.
 final class RecordFramer {
@@ -381,6 +382,17 @@ private struct Cursor {
                 state = byte == delimiter ? .fieldNotBegun : byte == Self.quote ? .quoted : .unquoted
                 p += 1
                 continue
+            }
+            // Inside a quoted field, jump to the next quote when no line end comes first.
+            if state == .quoted && byte != Self.quote {
+                if nextQuote < p { nextQuote = Self.find(Self.quote, base, from: p, to: end) }
+                if nextCR < p { nextCR = Self.find(Self.cr, base, from: p, to: end) }
+                if nextLF < p { nextLF = Self.find(Self.lf, base, from: p, to: end) }
+                if min(nextCR, nextLF) >= nextQuote {
+                    p = nextQuote
+                    previousWasCR = false
+                    continue
+                }
             }
             // Inside a record, one byte at a time (libcsv's state machine).
             let isLineEnd = byte == Self.lf || byte == Self.cr
