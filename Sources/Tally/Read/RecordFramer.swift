@@ -220,8 +220,7 @@ final class RecordFramer {
         if cursor.spans.count == 0 {
             let keep = partial ?? cursor.scanned
             if keep > 0 {
-                let base = buffer.base
-                (base).copyMemory(from: base + keep, byteCount: cursor.filled - keep)
+                buffer.base.copyMemory(from: buffer.base + keep, byteCount: cursor.filled - keep)   // may overlap
                 streamOffset += Int64(keep)
                 cursor.shift(by: keep)
                 return
