@@ -1,12 +1,11 @@
-/// A file's decompressed bytes, in chunks: zstd files go through `ZstdDecoder`, plain files
-/// pass through.
+/// A file's decompressed bytes, written into buffers the caller provides: zstd files go through
+/// `ZstdDecoder`, plain files are read straight into them.
 ///
-/// Memory is bounded by `readSize + chunkSize`. Not thread-safe.
+/// Memory is bounded by `readSize` (the compressed input buffer). Not thread-safe.
 final class DecompressedBytes {
     private let file: FileBytes
     private let decoder: ZstdDecoder?
     private let input: UnsafeMutableRawBufferPointer
-    private let output: UnsafeMutableRawBufferPointer
     private var inputCount = 0
     private var inputPosition = 0
     private var ended = false
@@ -14,45 +13,45 @@ final class DecompressedBytes {
     /// Compressed (on-disk) bytes read so far.
     private(set) var bytesRead: Int64 = 0
 
-    /// Opens `file`; reads it `readSize` bytes at a time and hands out decompressed chunks of at
-    /// most `chunkSize` bytes (both ≥ 1). Throws `.io` when it cannot be opened.
-    init(_ file: InputFile, readSize: Int = 1 << 20, chunkSize: Int = 1 << 20) throws {
-        precondition(readSize >= 1 && chunkSize >= 1)
+    /// Opens `file`; reads compressed files `readSize` bytes at a time (≥ 1). Throws `.io` when
+    /// it cannot be opened.
+    init(_ file: InputFile, readSize: Int = 1 << 20) throws {
+        precondition(readSize >= 1)
         self.file = try FileBytes(path: file.path, displayPath: file.displayPath)
         decoder = file.isZstd ? ZstdDecoder() : nil
-        input = .allocate(byteCount: readSize, alignment: 16)
-        output = file.isZstd ? .allocate(byteCount: chunkSize, alignment: 16) : input
+        input = .allocate(byteCount: file.isZstd ? readSize : 0, alignment: 16)
     }
 
     deinit {
         input.deallocate()
-        if decoder != nil { output.deallocate() }
     }
 
-    /// The next chunk, or nil at the end of the file; valid until the next call.
+    /// Writes the next bytes of the stream to the start of `output` (not empty) and returns
+    /// their count, 0 at the end of the file.
     ///
     /// Throws `.io` on a read error and `.badInput` (naming the compressed byte offset) for a
     /// truncated or corrupt zstd stream or trailing bytes after its last frame.
-    func next() throws -> UnsafeRawBufferPointer? {
-        guard !ended else { return nil }
+    func read(into output: UnsafeMutableRawBufferPointer) throws -> Int {
+        precondition(!output.isEmpty)
+        guard !ended else { return 0 }
         guard let decoder else {
-            let count = try file.read(into: input)
+            let count = try file.read(into: output)
             bytesRead += Int64(count)
-            if count == 0 { ended = true; return nil }
-            return UnsafeRawBufferPointer(rebasing: input[..<count])
+            if count == 0 { ended = true }
+            return count
         }
         do {
             while true {
                 let produced = try decoder.decompress(UnsafeRawBufferPointer(rebasing: input[..<inputCount]),
                                                       position: &inputPosition, into: output)
-                if produced > 0 { return UnsafeRawBufferPointer(rebasing: output[..<produced]) }
+                if produced > 0 { return produced }
                 inputCount = try file.read(into: input)
                 inputPosition = 0
                 bytesRead += Int64(inputCount)
                 if inputCount == 0 {
                     ended = true
                     try decoder.finish()
-                    return nil
+                    return 0
                 }
             }
         } catch let error as ZstdError {

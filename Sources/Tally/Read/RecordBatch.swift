@@ -1,8 +1,9 @@
 /// Whole CSV records of one input file, in input order: one byte buffer plus offsets.
 ///
-/// A value that crosses threads (reader → workers). Record `i` is 0-based within the batch;
-/// its bytes exclude the line end. Lines are 1-based physical lines of the file; byte offsets
-/// are 0-based into the file's decompressed stream (a byte-order mark counts).
+/// A value that crosses threads (reader → workers); its bytes are shared, never copied. Record
+/// `i` is 0-based within the batch; its bytes exclude the line end. Lines are 1-based physical
+/// lines of the file; byte offsets are 0-based into the file's decompressed stream (a byte-order
+/// mark counts).
 public struct RecordBatch: Sendable {
     /// 0-based position of the file in the sorted input list.
     public let fileIndex: Int
@@ -11,40 +12,51 @@ public struct RecordBatch: Sendable {
     /// Whether no batch of this file follows. Every file yields at least one batch, so the
     /// last one (possibly empty) says where the file ends.
     public internal(set) var isLastInFile: Bool
-    /// The records' bytes, one after the other, without line ends.
-    public let bytes: [UInt8]
-    /// Start of each record in `bytes`, plus `bytes.count` at the end (count + 1 entries).
-    let recordStarts: [Int]
-    /// 1-based physical line where each record starts.
-    let lines: [Int]
-    /// 0-based offset of each record's first byte in the decompressed stream.
-    let byteOffsets: [Int64]
+    /// A stretch of the decompressed stream that holds the records, up to the end of the last
+    /// one: the bytes as read, so line ends and blank lines between records are in it. Use
+    /// `range(ofRecord:)` to find a record.
+    public let bytes: BatchBytes
+    /// Start and end (exclusive) in `bytes` of each record: 2 × count entries.
+    let spans: UInt32Column
+    /// Offset of `bytes[0]` in the decompressed stream.
+    let streamOffset: Int64
+    /// 1-based physical line where record 0 starts.
+    let firstLine: Int
+    /// The line of each record, when they are not `firstLine`, `firstLine + 1`, … (quoted line
+    /// ends or blank lines in the batch); nil otherwise.
+    let lines: [Int]?
 
-    init(fileIndex: Int, index: Int, isLastInFile: Bool = false, bytes: [UInt8],
-         recordStarts: [Int], lines: [Int], byteOffsets: [Int64]) {
-        precondition(recordStarts.count == lines.count + 1 && lines.count == byteOffsets.count)
+    init(fileIndex: Int, index: Int, isLastInFile: Bool = false, bytes: BatchBytes, spans: UInt32Column,
+         streamOffset: Int64, firstLine: Int, lines: [Int]?) {
+        precondition(spans.count % 2 == 0 && (lines == nil || lines!.count * 2 == spans.count))
         self.fileIndex = fileIndex
         self.index = index
         self.isLastInFile = isLastInFile
         self.bytes = bytes
-        self.recordStarts = recordStarts
+        self.spans = spans
+        self.streamOffset = streamOffset
+        self.firstLine = firstLine
         self.lines = lines
-        self.byteOffsets = byteOffsets
     }
 
     /// The number of records.
-    public var count: Int { lines.count }
+    public var count: Int { spans.count >> 1 }
 
     /// The range of record `index` in `bytes`.
+    @inline(__always)
     public func range(ofRecord index: Int) -> Range<Int> {
-        recordStarts[index]..<recordStarts[index + 1]
+        spans[2 &* index]..<spans[2 &* index &+ 1]
     }
 
     /// The 1-based physical line where record `index` starts.
-    public func line(ofRecord index: Int) -> Int { lines[index] }
+    @inline(__always)
+    public func line(ofRecord index: Int) -> Int {
+        precondition(index >= 0 && index < count, "record out of range")
+        return lines?[index] ?? firstLine + index
+    }
 
     /// The 0-based offset of record `index`'s first byte in the file's decompressed stream.
-    public func byteOffset(ofRecord index: Int) -> Int64 { byteOffsets[index] }
+    public func byteOffset(ofRecord index: Int) -> Int64 { streamOffset + Int64(spans[2 &* index]) }
 
     /// Calls `body` with the bytes of record `index` (valid only during the call).
     public func withRecord<Result>(_ index: Int, _ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
@@ -54,6 +66,6 @@ public struct RecordBatch: Sendable {
 
     /// Where record `index` is, for messages and the quarantine table; `column` is 1-based.
     public func location(ofRecord index: Int, path: String, column: Int? = nil) -> InputLocation {
-        InputLocation(path: path, line: lines[index], column: column, byteOffset: byteOffsets[index])
+        InputLocation(path: path, line: line(ofRecord: index), column: column, byteOffset: byteOffset(ofRecord: index))
     }
 }

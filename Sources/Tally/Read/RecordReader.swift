@@ -3,8 +3,11 @@
 /// Drive it on one thread (the reader thread): `header()` once if you need the column names,
 /// then `next()` until it returns nil; send the batches to workers, each of which parses them
 /// with its own `CSVFieldParser`. Every file yields at least one batch, in order, and the last
-/// has `isLastInFile`. With `header: true` the header record is not in any batch. Memory is
-/// bounded by `readSize + chunkSize` plus about two batches. Not thread-safe.
+/// has `isLastInFile`. With `header: true` the header record is not in any batch. The stream is
+/// decompressed straight into the batches' buffers, which come from a pool and go back to it when
+/// the last copy of a batch (or of a `ParsedBatch` made from it) goes away, on any thread.
+/// Memory is bounded by `readSize` plus about two batches here, and the pool's few buffers.
+/// Not thread-safe.
 public final class RecordReader {
     /// How to read the files.
     public struct Options: Sendable {
@@ -12,15 +15,19 @@ public final class RecordReader {
         public var delimiter: UInt8
         /// Whether the first record of each file names the columns.
         public var header: Bool
-        /// Minimum record bytes per batch, except for a file's last batch (≥ 1).
+        /// Minimum record bytes per batch, except for a file's last batch (1 byte to 64 MiB).
         public var targetBatchBytes: Int
-        /// Bytes read from the file at a time (≥ 1).
+        /// Compressed bytes read from a zstd file at a time (≥ 1); plain files are read straight
+        /// into the batch buffers, `chunkSize` bytes at a time.
         public var readSize: Int
-        /// Largest decompressed chunk handed to the framer (≥ 1).
+        /// Largest piece decompressed at once into a batch's buffer (≥ 1); about this much is
+        /// copied again at each cut between batches.
         public var chunkSize: Int
+        /// The longest record accepted, in bytes (line end excluded); at most 256 MiB.
+        var maximumRecordBytes = RecordFramer.maximumRecordBytes
 
         public init(delimiter: UInt8 = 0x2C, header: Bool = true, targetBatchBytes: Int = 1 << 20,
-                    readSize: Int = 1 << 20, chunkSize: Int = 1 << 20) {
+                    readSize: Int = 1 << 20, chunkSize: Int = 64 << 10) {
             self.delimiter = delimiter
             self.header = header
             self.targetBatchBytes = targetBatchBytes
@@ -47,7 +54,7 @@ public final class RecordReader {
     private var parsedHeader: Header??
 
     /// Opens `file`. Throws `.io` when it cannot be opened, `.config` when the delimiter is `"`,
-    /// CR or LF, `.usage` when a size is below 1.
+    /// CR or LF, `.usage` when a size is below 1 or the batch size above 64 MiB.
     public init(file: InputFile, fileIndex: Int, options: Options = Options()) throws {
         guard ![0x22, 0x0A, 0x0D].contains(options.delimiter) else {
             throw TallyError(.config, stage: .read, "the delimiter cannot be a quote, CR or LF")
@@ -55,12 +62,16 @@ public final class RecordReader {
         guard min(options.targetBatchBytes, options.readSize, options.chunkSize) >= 1 else {
             throw TallyError(.usage, stage: .read, "batch, read and chunk sizes must be at least 1 byte")
         }
+        guard options.targetBatchBytes <= RecordFramer.maximumTargetBytes else {
+            throw TallyError(.usage, stage: .read, "the batch size must be at most 64 MiB")
+        }
         self.file = file
         self.fileIndex = fileIndex
         self.options = options
-        source = try DecompressedBytes(file, readSize: options.readSize, chunkSize: options.chunkSize)
+        source = try DecompressedBytes(file, readSize: options.readSize)
         framer = RecordFramer(fileIndex: fileIndex, targetBytes: options.targetBatchBytes,
-                              delimiter: options.delimiter, holdsHeader: options.header)
+                              delimiter: options.delimiter, holdsHeader: options.header,
+                              chunkSize: options.chunkSize, maximumRecordBytes: options.maximumRecordBytes)
     }
 
     /// Compressed (on-disk) bytes read so far.
@@ -106,8 +117,9 @@ public final class RecordReader {
     /// The next batch of records, or nil after the last one.
     ///
     /// Throws `.badInput` (exit 65) for a truncated or corrupt zstd file or trailing bytes after
-    /// its last frame, naming the file and the compressed byte offset; `.io` (74) when reading
-    /// fails. After an error every call throws it again.
+    /// its last frame, naming the file and the compressed byte offset, or for a record longer
+    /// than 256 MiB, at its line and byte offset; `.io` (74) when reading fails. After an error
+    /// every call throws it again.
     public func next() throws -> RecordBatch? {
         if options.header && parsedHeader == nil { _ = try header() }
         // Keep one batch in hand until the next exists or the file ends, to know the last one.
@@ -118,12 +130,19 @@ public final class RecordReader {
     private func pump() throws {
         if let failure { throw failure }
         do {
-            if let chunk = try source.next() {
-                framer.feed(chunk)
+            let room = try framer.space(atMost: options.chunkSize)
+            let count = try source.read(into: room)
+            if count > 0 {
+                try framer.commit(count)
             } else {
-                framer.finish()
+                try framer.finish()
                 ended = true
             }
+        } catch let error as RecordTooLong {
+            failure = TallyError(.badInput, stage: .read,
+                                 at: InputLocation(path: file.displayPath, line: error.line, byteOffset: error.byteOffset),
+                                 "record longer than \(error.limit) bytes")
+            throw failure!
         } catch {
             failure = error
             throw error
