@@ -20,7 +20,7 @@ import Yams
         ("version: 1\nname: x\ninput:\n  paths: a.csv\n  colums: {item: id}\nloss: {kind: sum}\noutput: {dir: out}", [
             "p.yaml:3:1: error: [pipeline] missing required key 'columns' in input",
             "p.yaml:5:3: error: [pipeline] unknown key 'colums' in input (expected one of: paths, header, delimiter, "
-                + "columns, time_format, where, bad_rows)",
+                + "columns, time_format, where, bad_rows, max_field_bytes)",
         ]),
     ]
 

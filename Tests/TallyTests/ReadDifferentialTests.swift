@@ -79,16 +79,16 @@ import Testing
             let start = i, startLine = line
             fields: while true {
                 if i < input.count && input[i] == quote {
-                    // A quoted field, up to a closing quote followed by a delimiter, a line end
-                    // or the end; `""` is a quote, and other text after a closing quote stays in
-                    // the field.
+                    // A quoted field, up to a closing quote; `""` is a quote, and other text
+                    // after a closing quote continues the field unquoted, to a delimiter or a
+                    // line end.
                     i += 1
                     while i < input.count {
                         if input[i] == quote {
                             if i + 1 < input.count && input[i + 1] == quote { i += 2; continue }
                             i += 1
-                            if i == input.count || input[i] == delimiter || isLineEnd(input[i]) { break }
-                            i += 1
+                            while i < input.count && input[i] != delimiter && !isLineEnd(input[i]) { i += 1 }
+                            break
                         } else if isLineEnd(input[i]) {
                             skipLineEnd()
                         } else {

@@ -137,3 +137,15 @@ import Testing
         #expect(counts == [1, 2, 2])
     }
 }
+
+extension RunTests {
+    @Test func aRunawayFieldIsABadRowNotAnOutOfMemory() throws {
+        let yaml = Self.items.replacingOccurrences(of: "  columns:", with: "  bad_rows: {policy: skip}\n  max_field_bytes: 1000\n  columns:")
+        let huge = String(repeating: "x", count: 5_000)
+        let log = "user_id,item_id,event,timestamp,weight\nu1,i1,view,1,2\nu2,i2,\(huge),1,3\nu3,i3,view,1,4\n"
+        let run = try Self.run(yaml, files: ["logs/a.csv": bytes(log)], batchBytes: 64)
+        #expect(run.report.badRows == 1 && run.report.rowsKept == 2)
+        let summary = try String(contentsOfFile: run.output + "/summary.json", encoding: .utf8)
+        #expect(summary.contains("\"bad\": 1"))
+    }
+}

@@ -48,23 +48,6 @@ import Testing
         let result = try EndToEnd.run(try EndToEnd.python(), [
             EndToEnd.crossCheck, "--tally", TallyBinary.url.path, "--work", work.path,
         ] + cases.flatMap { ["--case", $0] })
-        if let issue = Self.knownIssues[family] {
-            withKnownIssue(Comment(rawValue: issue)) {
-                #expect(result.status == 0, "\(family):\n\(result.transcript)")
-            }
-        } else {
-            #expect(result.status == 0, "\(family):\n\(result.transcript)")
-        }
+        #expect(result.status == 0, "\(family):\n\(result.transcript)")
     }
-
-    /// Engine discrepancies found by these checks, still open. A family here that starts passing
-    /// fails as "known issue not recorded": then remove it from this table.
-    static let knownIssues: [String: String] = [
-        "quote errors": """
-            quote-error-quarantine: after a quote error (text after a closing quote) the reader stays \
-            in the record until quotes balance again, so the following good rows are swallowed into the \
-            bad row's raw bytes and never counted in rows.read (DESIGN §6: nothing is dropped without \
-            being counted).
-            """,
-    ]
 }

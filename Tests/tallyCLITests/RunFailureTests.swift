@@ -174,7 +174,7 @@ import Testing
          + "input, vocabulary, count, loss, gradients, output, run)"),
         (pipeline(input: "  colour: red\n"),
          "p.yaml:6:3: error: [pipeline] unknown key 'colour' in input (expected one of: paths, header, "
-         + "delimiter, columns, time_format, where, bad_rows)"),
+         + "delimiter, columns, time_format, where, bad_rows, max_field_bytes)"),
         (pipeline().replacingOccurrences(of: "kind: sum", with: "kind: hinge"),
          "p.yaml:12:9: error: [pipeline] loss.kind: unknown value 'hinge' (expected one of: sum, mse, "
          + "poisson_nll, multinomial_nll, kl)"),

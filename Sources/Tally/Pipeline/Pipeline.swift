@@ -67,6 +67,9 @@ extension Pipeline {
         /// Keep rows whose column value is one of the listed values; in file order.
         public var filters: [Filter]
         public var badRows: BadRows
+        /// A field longer than this many bytes makes its row bad (`max_field_bytes`, 1 MiB by
+        /// default), so one runaway field is counted, not read into memory without end.
+        public var maxFieldBytes: Int = 1 << 20
     }
 
     public enum ColumnRole: String, Sendable, CaseIterable {

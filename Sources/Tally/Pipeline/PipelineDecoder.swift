@@ -10,7 +10,7 @@ struct PipelineDecoder {
     enum Keys {
         static let top = ["version", "name", "description", "input", "vocabulary", "count", "loss",
                           "gradients", "output", "run"]
-        static let input = ["paths", "header", "delimiter", "columns", "time_format", "where", "bad_rows"]
+        static let input = ["paths", "header", "delimiter", "columns", "time_format", "where", "bad_rows", "max_field_bytes"]
         static let columns = Pipeline.ColumnRole.allCases.map(\.rawValue)
         static let badRows = ["policy", "max"]
         static let vocabulary = Role.allCases.map(\.rawValue)
@@ -180,6 +180,9 @@ struct PipelineDecoder {
                 }
             }
             input.badRows = Pipeline.BadRows(policy: policy, max: max)
+        }
+        if let value = section["max_field_bytes"], let limit = reader.integer(value, in: 1...(256 << 20)) {
+            input.maxFieldBytes = limit
         }
         return (input, header)
     }

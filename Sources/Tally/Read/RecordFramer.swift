@@ -23,9 +23,10 @@ struct RecordTooLong: Error, Equatable {
 /// The stream is written straight into the current batch's buffer: ask for `space(atMost:)`,
 /// fill a prefix of it, `commit(_:)` the count (or `feed(_:)` a chunk to have it copied in);
 /// any chunk sizes give the same batches. Call `finish()` at the end; take the batches with
-/// `takeBatch()`. Records end at LF, CRLF or a lone CR outside quotes, with libcsv's
-/// non-strict quote rules (a `"` opens a quoted field only at the start of a field, and text
-/// after a closing quote continues the quoted field). A UTF-8 byte-order mark at the start is
+/// `takeBatch()`. Records end at LF, CRLF or a lone CR outside quotes: a `"` opens a quoted
+/// field only at the start of a field (as in libcsv), and text after a closing quote continues
+/// the field unquoted, so a malformed record ends at its own line end (libcsv's non-strict mode
+/// would keep the field quoted and swallow the records after it). A UTF-8 byte-order mark at the start is
 /// skipped; blank lines are skipped but counted. A batch is closed after the first record that
 /// brings it to `targetBytes` record bytes (line ends not counted), or after the first record or
 /// blank line that ends `4 × targetBytes` bytes or more after the batch's first record starts
@@ -415,7 +416,10 @@ private struct Cursor {
                 } else if byte == Self.quote {
                     state = state == .unquoted ? .unquoted : .quoted
                 } else {
-                    state = state == .quoteInQuoted ? .quoted : .unquoted
+                    // Text after a closing quote makes the record bad (the strict parser says
+                    // so); the rest of the field is read as unquoted text, so the record ends at
+                    // its line end and the rows after it are not swallowed.
+                    state = .unquoted
                 }
             case .quoted:
                 if byte == Self.quote { state = .quoteInQuoted }

@@ -9,6 +9,8 @@ struct RowRules: Sendable {
     var filters: [Pipeline.Filter]
     /// Whether bad rows keep their raw bytes (for `quarantine.parquet`).
     var keepRawBadRows: Bool
+    /// A longer field makes its row bad (`input.max_field_bytes`).
+    var maxFieldBytes: Int
     /// Added to the base weight of given rows, by display path and line: how `gradcheck`
     /// perturbs one row's weight. Empty in a normal run.
     var weightDeltas: [String: [Int: Double]] = [:]
@@ -20,6 +22,7 @@ struct RowRules: Sendable {
         timeFormat = pipeline.input.columns[.time] == nil ? nil : pipeline.input.timeFormat
         filters = pipeline.input.filters
         keepRawBadRows = pipeline.input.badRows.policy == .quarantine
+        maxFieldBytes = pipeline.input.maxFieldBytes
     }
 
     /// Whether every bin the kernel reaches from `time` has a 32-bit number (always true

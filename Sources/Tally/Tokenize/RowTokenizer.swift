@@ -13,13 +13,11 @@ struct RowTokenizer: Sendable {
         let records = parsed.records
         // Everything the loop mutates is local to the closure, so exclusivity is checked
         // statically, not on every access.
-        return parsed.fieldBytes.withUnsafeBytes { bytes -> EventBatch in
+        return parsed.withFields { fields -> EventBatch in
             var events = EventBatch(roles: rules.roles.count)
             events.rowsRead = recordCount
             events.weights.reserveCapacity(recordCount)
-            func field(_ r: Int, _ f: Int) -> UnsafeRawBufferPointer {
-                UnsafeRawBufferPointer(rebasing: bytes[parsed.fieldRange(f, ofRecord: r)])
-            }
+            func field(_ r: Int, _ f: Int) -> UnsafeRawBufferPointer { fields.field(f, ofRecord: r) }
             rows: for r in 0..<recordCount {
                 /// Records row `r` as bad; `column` is 1-based.
                 func bad(_ reason: String, column: Int? = nil, stage: TallyError.Stage = .tokenize) {
@@ -34,6 +32,13 @@ struct RowTokenizer: Sendable {
                     continue
                 }
                 let fieldCount = parsed.fieldCount(ofRecord: r)
+                // A field over the limit is a bad row, whatever column it is in; a record under
+                // the limit cannot hold one.
+                if records.range(ofRecord: r).count > rules.maxFieldBytes,
+                   let long = (0..<fieldCount).first(where: { field(r, $0).count > rules.maxFieldBytes }) {
+                    bad("field longer than \(rules.maxFieldBytes) bytes (\(field(r, long).count))", column: long + 1, stage: .read)
+                    continue
+                }
                 if let expected = layout.fieldCount, fieldCount != expected {
                     bad("expected \(expected) fields, found \(fieldCount)", stage: .read)
                     continue
