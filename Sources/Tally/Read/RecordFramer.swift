@@ -227,10 +227,16 @@ final class RecordFramer {
         ready.append(RecordBatch(fileIndex: fileIndex, index: batchIndex, bytes: bytes,
                                  recordStarts: recordStarts, lines: lines, byteOffsets: byteOffsets))
         batchIndex += 1
+        // The next batch holds about as many records: reserve once rather than grow by doubling.
+        let expected = lines.count + lines.count / 8
         bytes = []
         bytes.reserveCapacity(min(targetBytes, 1 << 24) + 4096)
-        recordStarts = [0]
+        recordStarts = []
+        recordStarts.reserveCapacity(expected + 1)
+        recordStarts.append(0)
         lines = []
+        lines.reserveCapacity(expected)
         byteOffsets = []
+        byteOffsets.reserveCapacity(expected)
     }
 }
