@@ -17,14 +17,14 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CCSV", providers: [.apt(["libcsv-dev"])]),
         // The few Linux calls the Glibc module does not expose (renameat2).
-        .target(name: "CSystem"),
+        .target(name: "CLinux"),
 
         // A standalone Parquet writer and reader; knows nothing of pipelines.
         .target(name: "Parquet", dependencies: ["CZstd"]),
 
         // The library: one folder per stage.
         .target(name: "Tally", dependencies: [
-            "Parquet", "CZstd", "CCSV", "CSystem",
+            "Parquet", "CZstd", "CCSV", "CLinux",
             .product(name: "Yams", package: "Yams"),
         ]),
 

@@ -16,7 +16,11 @@ struct RowTokenizer: Sendable {
         return parsed.withFields { fields -> EventBatch in
             var events = EventBatch(roles: rules.roles.count)
             events.rowsRead = recordCount
+            // Every per-row array at its final size at most, so the row loop never regrows one.
             events.weights.reserveCapacity(recordCount)
+            events.records.reserveCapacity(recordCount)
+            for k in events.localIds.indices { events.localIds[k].reserveCapacity(recordCount) }
+            if rules.timeFormat != nil && layout.timeField != nil { events.times.reserveCapacity(recordCount) }
             func field(_ r: Int, _ f: Int) -> UnsafeRawBufferPointer { fields.field(f, ofRecord: r) }
             rows: for r in 0..<recordCount {
                 /// Records row `r` as bad; `column` is 1-based.

@@ -1,5 +1,5 @@
 import Foundation
-internal import CSystem
+internal import CLinux
 
 /// The output folder of a run, written beside its final place and published in one step.
 ///
