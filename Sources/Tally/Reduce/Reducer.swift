@@ -1,14 +1,13 @@
 import Foundation
 
 /// The counts of the whole run under their final indices, with the loss and its gradients.
+/// Columnar: one array per column, never an array per row.
 struct Reduction {
     let shape: KeyShape
-    /// Per output row (sorted by key): the final index of each key role.
-    var indices: [[Int32]] = []
+    /// Per role part of the key, the final index of each output row (rows sorted by key).
+    var columns: [[Int32]] = []
     /// Per output row: the time bin (for `[item, time]`).
     var bins: [Int64] = []
-    /// Per output row: the id of each key role (nil for the OOV bucket).
-    var ids: [[[UInt8]?]] = []
     var counts: [Int64] = []
     var values: [Double] = []
     /// ∂v_k/∂θ per output row, for each differentiated parameter, in the pipeline's order.
@@ -18,10 +17,14 @@ struct Reduction {
     var loss = 0.0
     /// ∂L/∂θ for each differentiated parameter.
     var parameterGradients: [(parameter: Pipeline.Gradients.Parameter, value: Double)] = []
-    /// The target gradient: keys (observed ∪ target) sorted by id, and ∂L/∂θ_k.
-    var targetGradient: (keys: [IdKey], gradient: [Double])?
+    /// ∂L/∂θ_k for observed keys ∪ target keys, sorted by id.
+    var targetGradient: TargetGradient?
     /// The vocabulary table of each tokenized role.
     var vocabularies: [(role: Role, entries: VocabularyEntries)] = []
+    /// The vocabulary of each role part of the key.
+    var partEntries: [VocabularyEntries] = []
+    /// Final index of an id, per tokenized role.
+    var finalIds: [RowGradients.FinalIds] = []
     /// Kept rows dropped because an id was out of vocabulary with `oov: drop`.
     var droppedRows: Int64 = 0
     /// With `embedding`: the bags and their gradients, and the item table they used.
@@ -35,6 +38,29 @@ struct Reduction {
     var referenceTime = 0.0
 
     init(shape: KeyShape) { self.shape = shape }
+
+    /// The id of role part `part` of row `row` (nil for the OOV bucket).
+    func id(part: Int, row: Int) -> [UInt8]? { partEntries[part].ids[Int(columns[part][row])] }
+
+    /// Row `row`'s key by ids.
+    func idKey(row: Int) -> IdKey {
+        var key = IdKey()
+        for (part, role) in shape.roles.enumerated() { key.set(role, id(part: part, row: row)) }
+        if shape.hasTime { key.bin = bins[row] }
+        return key
+    }
+}
+
+/// ∂L/∂θ_k of the target (`target_grad.parquet`), for observed keys ∪ target keys, sorted by id.
+struct TargetGradient {
+    enum Key {
+        /// An output row.
+        case observed(Int)
+        /// A key of the target that was not observed.
+        case targetOnly(IdKey)
+    }
+    var keys: [Key] = []
+    var gradient: [Double] = []
 }
 
 /// Turns the folded run into final indices and values, then evaluates the loss and every
@@ -46,34 +72,28 @@ enum Reducer {
     static func reduce(_ fold: Fold, pipeline: Pipeline, target: KeyedValues?, embeddingFile: KeyedValues?) throws -> Reduction {
         let shape = fold.shape
         let counter = fold.counter
+        let roles = fold.vocabularies.map(\.role)
         let mappings = try fold.vocabularies.map { try $0.finalize() }
         let entries = fold.vocabularies.indices.map { fold.vocabularies[$0].entries(mappings[$0]) }
-        let outputShape = KeyShape(key: pipeline.count.key.value, tokenized: fold.vocabularies.map(\.role))
+        let outputShape = KeyShape(key: pipeline.count.key.value, tokenized: roles)
         var reduction = Reduction(shape: outputShape)
-        reduction.vocabularies = zip(fold.vocabularies, entries).map { ($0.role, $1) }
+        reduction.vocabularies = zip(roles, entries).map { ($0, $1) }
         reduction.mappings = mappings
-
-        // Provisional → final keys; ids mapped into the OOV bucket merge their sums here.
-        var final = KeyTable(channels: counter.channels.count, capacity: fold.runKeys.count)
-        final.merge(fold.runKeys, decay: counter.decay) { key in
-            var dropped = false
-            let mapped = shape.map(key) { position, id in
-                let index = mappings[position].finalIndex[Int(id)]
-                if index == VocabularyMapping.dropped { dropped = true }
-                return index
-            }
-            return dropped ? nil : mapped
+        reduction.partEntries = outputShape.positions.compactMap { $0.map { entries[$0] } }
+        reduction.finalIds = fold.vocabularies.indices.map {
+            RowGradients.FinalIds(table: fold.vocabularies[$0].table, finalIndex: mappings[$0].finalIndex)
         }
-        reduction.droppedRows = fold.runKeys.counts.reduce(0, +) - final.counts.reduce(0, +)
+
+        var run = fold.runKeys
         if let decay = counter.decay, let latest = fold.latestTime {
             switch decay.reference {
             case .end: reduction.referenceTime = latest
             case .instant(let time): reduction.referenceTime = time
             }
-            final.reanchor(to: reduction.referenceTime, decay: decay)
+            run.reanchor(to: reduction.referenceTime, decay: decay)
         }
-
-        var rows = Rows(final, shape: shape, channels: counter.channels)
+        var rows = Rows(run, shape: shape, channels: counter.channels, mappings: mappings)
+        reduction.droppedRows = rows.droppedRows
         if let smoothing = pipeline.count.smoothing {
             let position = shape.positions[0]!
             rows = rows.smoothed(temperature: smoothing.temperature, size: mappings[position].size,
@@ -82,8 +102,8 @@ enum Reducer {
         }
         if let embedding = pipeline.count.embedding {
             // Counted as (user, item) pairs: the bags first, then the counts by the output key.
-            let itemIds = entries[fold.vocabularies.firstIndex { $0.role == .item }!].ids
-            let userIds = entries[fold.vocabularies.firstIndex { $0.role == .user }!].ids
+            let itemIds = entries[roles.firstIndex(of: .item)!].ids
+            let userIds = entries[roles.firstIndex(of: .user)!].ids
             let table = EmbeddingTable(dim: embedding.dim, seed: embedding.seed, ids: itemIds, file: embeddingFile)
             let decay = rows.derivatives[.decay]
             let pairs = rows.keys.indices.map { row in
@@ -95,16 +115,8 @@ enum Reducer {
             reduction.embeddingTable = table
             if outputShape.parts.count == 1 { rows = rows.collapsed(toPart: 1, of: shape, size: itemIds.count) }
         }
-        for key in rows.keys {
-            var indices: [Int32] = [], ids: [[UInt8]?] = []
-            for (part, position) in outputShape.positions.enumerated() {
-                guard let position else { continue }
-                let index = outputShape.id(key, part: part)
-                indices.append(index)
-                ids.append(entries[position].ids[Int(index)])
-            }
-            reduction.indices.append(indices)
-            reduction.ids.append(ids)
+        reduction.columns = outputShape.positions.indices.compactMap { part in
+            outputShape.positions[part] == nil ? nil : rows.keys.map { outputShape.id($0, part: part) }
         }
         if outputShape.hasTime { reduction.bins = rows.keys.map(outputShape.bin) }
         reduction.counts = rows.counts
@@ -116,7 +128,7 @@ enum Reducer {
             reduction.parameterGradients = bags.decayGradient.map { [(.decay, $0)] } ?? []
             return reduction
         }
-        try evaluateLoss(&reduction, loss: pipeline.loss, target: target)
+        try evaluateLoss(&reduction, keys: rows.keys, loss: pipeline.loss, target: target)
         reduction.parameterGradients = reduction.derivatives.map { parameter, derivative in
             var total = 0.0
             for (g, d) in zip(reduction.gradient, derivative) where d != 0 { total += g * d }
@@ -128,38 +140,113 @@ enum Reducer {
     /// L for the reduced values under another `target` (for `gradcheck`).
     static func loss(of reduction: Reduction, loss: Pipeline.Loss, target: KeyedValues?) throws -> Double {
         var copy = reduction
-        try evaluateLoss(&copy, loss: loss, target: target)
+        let keys = reduction.counts.indices.map { row in
+            reduction.shape.pack(UInt32(bitPattern: reduction.columns[0][row]),
+                                 reduction.shape.hasTime ? KeyShape.storedBin(reduction.bins[row])!
+                                     : reduction.columns.count > 1 ? UInt32(bitPattern: reduction.columns[1][row]) : 0)
+        }
+        try evaluateLoss(&copy, keys: keys, loss: loss, target: target)
         return copy.loss
     }
 
-    /// L over observed keys ∪ target keys, ∂L/∂v and the target gradient.
-    private static func evaluateLoss(_ reduction: inout Reduction, loss: Pipeline.Loss, target: KeyedValues?) throws {
-        let roles = reduction.shape.roles
-        let observedKeys = reduction.ids.indices.map { row in
-            var key = IdKey()
-            for (role, id) in zip(roles, reduction.ids[row]) { key.set(role, id) }
-            if reduction.shape.hasTime { key.bin = reduction.bins[row] }
-            return key
-        }
-        // An OOV key has a null id, which no target key has: it takes target 0.
-        let targets = observedKeys.map { target?.value(for: $0) ?? 0 }
-        var targetOnlyKeys: [IdKey] = [], targetOnly: [Double] = []
+    /// L over observed keys ∪ target keys, ∂L/∂v and the target gradient. `keys` are the
+    /// output rows' packed final keys.
+    private static func evaluateLoss(_ reduction: inout Reduction, keys: [UInt64], loss: Pipeline.Loss, target: KeyedValues?) throws {
+        var targets = [Double](repeating: 0, count: keys.count)
+        var targetOnly: [(key: IdKey, value: Double)] = []
         if let target {
-            let observed = Set(observedKeys)
-            for (key, value) in zip(target.keys, target.values) where !observed.contains(key) {
-                targetOnlyKeys.append(key)
-                targetOnly.append(value)
+            var rowOf: [UInt64: Int] = [:]
+            rowOf.reserveCapacity(keys.count)
+            for (row, key) in keys.enumerated() { rowOf[key] = row }
+            for (index, key) in target.keys.enumerated() {
+                let value = target.values[index]
+                if let packed = finalKey(key, in: reduction), let row = rowOf[packed] {
+                    targets[row] = value
+                } else {
+                    targetOnly.append((key, value))
+                }
             }
         }
         let evaluation = try loss.kind.value.evaluate(values: reduction.values, counts: reduction.counts,
-                                                      targets: targets, targetOnly: targetOnly)
+                                                      targets: targets, targetOnly: targetOnly.map(\.value))
         reduction.loss = evaluation.loss
         reduction.gradient = evaluation.valueGradient
-        if let gradient = evaluation.targetGradient {
-            let keys = observedKeys + targetOnlyKeys
-            let sorted = keys.indices.sorted { keys[$0] < keys[$1] }
-            reduction.targetGradient = (sorted.map { keys[$0] }, sorted.map { gradient[$0] })
+        guard let gradient = evaluation.targetGradient else { return }
+
+        // Observed rows in id order (through each role's rank of ids), merged with the target's
+        // own keys in id order.
+        let observed = idOrder(reduction)
+        let extra = targetOnly.indices.sorted { targetOnly[$0].key < targetOnly[$1].key }
+        var result = TargetGradient()
+        var i = 0, j = 0
+        while i < observed.count || j < extra.count {
+            if j == extra.count || (i < observed.count && reduction.idKey(row: observed[i]) < targetOnly[extra[j]].key) {
+                result.keys.append(.observed(observed[i]))
+                result.gradient.append(gradient[observed[i]])
+                i += 1
+            } else {
+                result.keys.append(.targetOnly(targetOnly[extra[j]].key))
+                result.gradient.append(gradient[keys.count + extra[j]])
+                j += 1
+            }
         }
+        reduction.targetGradient = result
+    }
+
+    /// The packed final key of a target key, or nil when one of its ids is not in the
+    /// vocabulary (or only in its OOV bucket): then it matches no row.
+    private static func finalKey(_ key: IdKey, in reduction: Reduction) -> UInt64? {
+        let shape = reduction.shape
+        var parts: [UInt32] = []
+        for (part, position) in shape.positions.enumerated() {
+            guard let position else {
+                guard let bin = key.bin, let stored = KeyShape.storedBin(bin) else { return nil }
+                parts.append(stored)
+                continue
+            }
+            let role = shape.roles[part]
+            guard let id = role == .user ? key.user : key.item,
+                  let index = id.withUnsafeBytes({ reduction.finalIds[position].index($0) }),
+                  !(index == 0 && reduction.mappings[position].hasBucket)
+            else { return nil }
+            parts.append(UInt32(bitPattern: index))
+        }
+        return shape.pack(parts[0], parts.count > 1 ? parts[1] : 0)
+    }
+
+    /// The output rows sorted by their ids (bytes ascending, the OOV bucket first), then by bin.
+    private static func idOrder(_ reduction: Reduction) -> [Int] {
+        let ranks = reduction.partEntries.map(byteRanks)
+        let keys = reduction.counts.indices.map { row -> UInt64 in
+            let first = UInt64(ranks[0][Int(reduction.columns[0][row])])
+            if reduction.shape.hasTime { return first << 32 | UInt64(KeyShape.storedBin(reduction.bins[row])!) }
+            return reduction.columns.count > 1 ? first << 32 | UInt64(ranks[1][Int(reduction.columns[1][row])]) : first
+        }
+        return radixOrder(keys).map(Int.init)
+    }
+
+    /// The rank of each index of a vocabulary in the byte order of its ids (a null id first).
+    private static func byteRanks(_ entries: VocabularyEntries) -> [UInt32] {
+        // Sort by the first 16 bytes as two big-endian words, then by the whole id.
+        func prefix(_ id: [UInt8]?, _ from: Int) -> UInt64 {
+            guard let id else { return 0 }
+            var word: UInt64 = 0
+            for i in from..<from + 8 { word = word << 8 | UInt64(i < id.count ? id[i] : 0) }
+            return word
+        }
+        let keys = entries.ids.map { (prefix($0, 0), prefix($0, 8)) }
+        let order = entries.ids.indices.sorted { a, b in
+            if keys[a] != keys[b] { return keys[a] < keys[b] }
+            switch (entries.ids[a], entries.ids[b]) {
+            case (nil, nil): return false
+            case (nil, _): return true
+            case (_, nil): return false
+            case let (x?, y?): return x.lexicographicallyPrecedes(y)
+            }
+        }
+        var ranks = [UInt32](repeating: 0, count: order.count)
+        for (rank, index) in order.enumerated() { ranks[index] = UInt32(rank) }
+        return ranks
     }
 }
 
@@ -170,16 +257,52 @@ private struct Rows {
     var values: [Double] = []
     var derivatives: [Pipeline.Gradients.Parameter: [Double]] = [:]
 
-    /// The keys with count > 0 or value ≠ 0 (a row of weight 0 touches bins it adds nothing to),
-    /// sorted by key.
-    init(_ table: KeyTable, shape: KeyShape, channels: Channels) {
-        let order = (0..<table.count).filter { table.counts[$0] > 0 || table.sum($0, 0) != 0 }
-            .sorted { table.keys[$0] < table.keys[$1] }
-        keys = order.map { table.keys[$0] }
-        counts = order.map { table.counts[$0] }
-        values = order.map { table.sum($0, 0) }
-        if let c = channels.decay { derivatives[.decay] = order.map { table.sum($0, c) } }
-        if let c = channels.bandwidth { derivatives[.bandwidth] = order.map { table.sum($0, c) } }
+    /// Kept rows dropped because an id was out of vocabulary (`oov: drop`).
+    var droppedRows: Int64 = 0
+
+    /// The run's rows under their final indices, sorted by key; the sums of ids that share an
+    /// index (the OOV bucket) are added in the run's row order. Only keys with count > 0 or
+    /// value ≠ 0 (a row of weight 0 touches bins it adds nothing to).
+    init(_ table: KeyTable, shape: KeyShape, channels: Channels, mappings: [VocabularyMapping]) {
+        var mapped = [UInt64](), source = [Int32]()
+        mapped.reserveCapacity(table.count)
+        source.reserveCapacity(table.count)
+        for row in 0..<table.count {
+            var dropped = false
+            let key = shape.map(table.keys[row]) { position, id in
+                let index = mappings[position].finalIndex[Int(id)]
+                if index == VocabularyMapping.dropped { dropped = true }
+                return index
+            }
+            if dropped {
+                droppedRows += table.counts[row]
+            } else {
+                mapped.append(key)
+                source.append(Int32(row))
+            }
+        }
+        let width = table.channels
+        var sums: [Double] = []
+        for i in radixOrder(mapped) {
+            let row = Int(source[Int(i)])
+            if keys.last == mapped[Int(i)] {
+                counts[counts.count - 1] += table.counts[row]
+                for c in 0..<width { sums[sums.count - width + c] += table.sum(row, c) }
+            } else {
+                keys.append(mapped[Int(i)])
+                counts.append(table.counts[row])
+                for c in 0..<width { sums.append(table.sum(row, c)) }
+            }
+        }
+        let kept = keys.indices.filter { counts[$0] > 0 || sums[$0 * width] != 0 }
+        if kept.count < keys.count {
+            keys = kept.map { keys[$0] }
+            counts = kept.map { counts[$0] }
+            sums = kept.flatMap { sums[$0 * width ..< ($0 + 1) * width] }
+        }
+        values = stride(from: 0, to: sums.count, by: width).map { sums[$0] }
+        if let c = channels.decay { derivatives[.decay] = stride(from: c, to: sums.count, by: width).map { sums[$0] } }
+        if let c = channels.bandwidth { derivatives[.bandwidth] = stride(from: c, to: sums.count, by: width).map { sums[$0] } }
     }
 
     private init() {}
@@ -257,10 +380,10 @@ extension Reducer {
         let shape = reduction.shape
         var gradients = KeyTable(channels: 1, capacity: reduction.counts.count)
         if reduction.bags == nil {
-            for row in reduction.indices.indices {
-                let first = UInt32(bitPattern: reduction.indices[row][0])
+            for row in reduction.counts.indices {
+                let first = UInt32(bitPattern: reduction.columns[0][row])
                 let second = shape.parts.count < 2 ? 0
-                    : shape.hasTime ? KeyShape.storedBin(reduction.bins[row])! : UInt32(bitPattern: reduction.indices[row][1])
+                    : shape.hasTime ? KeyShape.storedBin(reduction.bins[row])! : UInt32(bitPattern: reduction.columns[1][row])
                 gradients.add(key: shape.pack(first, second), count: 0, reduction.gradient[row])
             }
         }
@@ -276,8 +399,7 @@ extension Reducer {
         }
         let smoothing = reduction.smoothing.map { ($0.scale, $0.offset * orderedSum(reduction.gradient)) }
         return RowGradients(
-            ids: fold.vocabularies.indices.map { RowGradients.FinalIds(table: fold.vocabularies[$0].table,
-                                                                        finalIndex: reduction.mappings[$0].finalIndex) },
+            ids: reduction.finalIds,
             shape: shape, gradients: gradients, smoothing: smoothing, decay: fold.counter.decay,
             reference: reduction.referenceTime, kernel: fold.counter.kernel, embedding: embedding)
     }

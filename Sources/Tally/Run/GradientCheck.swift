@@ -60,14 +60,18 @@ public struct GradientCheck {
         }
         if let targets = reduction.targetGradient {
             // The OOV bucket has no id, so no target can name it.
-            let roles = reduction.shape.roles
-            let named = targets.keys.indices.filter { i in
-                roles.allSatisfy { ($0 == .user ? targets.keys[i].user : targets.keys[i].item) != nil }
+            let keys = targets.keys.map { key -> IdKey in
+                switch key {
+                case .observed(let row): reduction.idKey(row: row)
+                case .targetOnly(let id): id
+                }
             }
+            let roles = reduction.shape.roles
+            let named = keys.indices.filter { i in roles.allSatisfy { ($0 == .user ? keys[i].user : keys[i].item) != nil } }
             let chosen = Self.spread(named, count: maxTargets)
             let table = inputs.target ?? KeyedValues(columns: [pipeline.loss.targetColumn])
             let pairs = try chosen.map { i in
-                let key = targets.keys[i]
+                let key = keys[i]
                 let numeric = try derivative(at: table.value(for: key) ?? 0) { value in
                     try Reducer.loss(of: reduction, loss: pipeline.loss, target: table.replacing(key, with: [value]))
                 }

@@ -23,13 +23,13 @@ struct Outputs {
     mutating func writeCounts(_ reduction: Reduction) throws {
         let roles = reduction.shape.roles
         var columns: [ParquetColumn] = roles.map { ParquetColumn($0.rawValue, .int32) }
-        var batch: [ColumnBatch] = roles.indices.map { part in ColumnBatch(.int32(reduction.indices.map { $0[part] })) }
+        var batch: [ColumnBatch] = reduction.columns.map { ColumnBatch(.int32($0)) }
         if reduction.shape.hasTime {
             columns.append(ParquetColumn("time_bin", .int64))
             batch.append(ColumnBatch(.int64(reduction.bins)))
         }
         columns += roles.map { ParquetColumn("\($0.rawValue)_id", .string, nullable: true) }
-        batch += roles.indices.map { part in Self.strings(reduction.ids.map { $0[part] }) }
+        batch += roles.indices.map { part in Self.ids(reduction.columns[part], in: reduction.partEntries[part]) }
         columns += [ParquetColumn("count", .int64), ParquetColumn("value", .double)]
         batch += [ColumnBatch(.int64(reduction.counts)), ColumnBatch(.double(reduction.values))]
         if reduction.bags == nil {
@@ -55,17 +55,29 @@ struct Outputs {
     /// `target_grad.parquet`: id columns (and the time bin) and ∂L/∂θ, sorted by key; when the
     /// loss has one.
     mutating func writeTargetGradient(_ reduction: Reduction) throws {
-        guard let (keys, gradient) = reduction.targetGradient else { return }
+        guard let target = reduction.targetGradient else { return }
         let roles = reduction.shape.roles
         var columns = roles.map { ParquetColumn("\($0.rawValue)_id", .string, nullable: true) }
-        var batch = roles.map { role in Self.strings(keys.map { role == .user ? $0.user : $0.item }) }
+        var batch = roles.indices.map { part in
+            Self.strings(target.keys.lazy.map { key -> [UInt8]? in
+                switch key {
+                case .observed(let row): reduction.id(part: part, row: row)
+                case .targetOnly(let id): roles[part] == .user ? id.user : id.item
+                }
+            })
+        }
         if reduction.shape.hasTime {
             columns.append(ParquetColumn("time_bin", .int64))
-            batch.append(ColumnBatch(.int64(keys.map { $0.bin! })))
+            batch.append(ColumnBatch(.int64(target.keys.map { key in
+                switch key {
+                case .observed(let row): reduction.bins[row]
+                case .targetOnly(let id): id.bin!
+                }
+            })))
         }
         columns.append(ParquetColumn("grad", .double))
-        batch.append(ColumnBatch(.double(gradient)))
-        try write("target_grad.parquet", columns: columns, batch: batch, rows: keys.count)
+        batch.append(ColumnBatch(.double(target.gradient)))
+        try write("target_grad.parquet", columns: columns, batch: batch, rows: target.keys.count)
     }
 
     /// `bags.parquet` (user, user_id, e0…, g0…) and, when asked, `embedding_grad.parquet`
@@ -98,9 +110,19 @@ struct Outputs {
     }
 
     /// A nullable string column.
-    static func strings(_ values: [[UInt8]?]) -> ColumnBatch {
+    static func strings(_ values: some Collection<[UInt8]?>) -> ColumnBatch {
         var column = ByteArrayColumn()
-        for value in values { column.append(value ?? []) }
-        return ColumnBatch(.byteArray(column), validity: values.contains { $0 == nil } ? values.map { $0 != nil } : nil)
+        var validity = [Bool]()
+        validity.reserveCapacity(values.count)
+        for value in values {
+            column.append(value ?? [])
+            validity.append(value != nil)
+        }
+        return ColumnBatch(.byteArray(column), validity: validity.contains(false) ? validity : nil)
+    }
+
+    /// The ids of `indices` in a vocabulary, as a nullable string column (null: the OOV bucket).
+    static func ids(_ indices: [Int32], in entries: VocabularyEntries) -> ColumnBatch {
+        strings(indices.lazy.map { entries.ids[Int($0)] })
     }
 }
