@@ -17,13 +17,11 @@ func byteHash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
         i += 8
     }
     if i < count {
-        var tail: UInt64 = 0
-        var shift: UInt64 = 0
-        while i < count {
-            tail |= UInt64(base.load(fromByteOffset: i, as: UInt8.self)) << shift
-            shift += 8
-            i += 1
-        }
+        // The last 1…7 bytes, in at most three loads.
+        var tail: UInt64 = 0, shift: UInt64 = 0
+        if count - i >= 4 { tail = UInt64(base.loadUnaligned(fromByteOffset: i, as: UInt32.self)); shift = 32; i += 4 }
+        if count - i >= 2 { tail |= UInt64(base.loadUnaligned(fromByteOffset: i, as: UInt16.self)) << shift; shift += 16; i += 2 }
+        if count - i >= 1 { tail |= UInt64(base.load(fromByteOffset: i, as: UInt8.self)) << shift }
         h = (h ^ tail) &* multiplier
     }
     return mix64(h)

@@ -21,8 +21,9 @@ struct EventBatch: Sendable {
     /// Bad rows, in input order.
     var badRows: [BadRow] = []
 
-    init(roles: Int) {
-        ids = Array(repeating: LocalIds(), count: roles)
+    /// `rows` bounds the number of distinct ids, so the id tables never grow.
+    init(roles: Int, rows: Int = 0) {
+        ids = Array(repeating: LocalIds(capacity: rows), count: roles)
         localIds = Array(repeating: [], count: roles)
     }
 
@@ -32,11 +33,15 @@ struct EventBatch: Sendable {
 
 /// The distinct ids of one role in one batch.
 struct LocalIds: Sendable {
-    var table = IdTable(capacity: 256)
+    var table: IdTable
     /// Kept rows per local id.
     var rows: [Int64] = []
     /// The physical line (1-based) of each local id's first row.
     var firstLine: [Int] = []
+
+    init(capacity: Int = 256) {
+        table = IdTable(capacity: max(16, capacity))
+    }
 }
 
 /// A row that could not be used, with where it is and why.

@@ -14,7 +14,7 @@ struct RowTokenizer: Sendable {
         // Everything the loop mutates is local to the closure, so exclusivity is checked
         // statically, not on every access.
         return parsed.withFields { fields -> EventBatch in
-            var events = EventBatch(roles: rules.roles.count)
+            var events = EventBatch(roles: rules.roles.count, rows: recordCount)
             events.rowsRead = recordCount
             // Every per-row array at its final size at most, so the row loop never regrows one.
             events.weights.reserveCapacity(recordCount)
@@ -22,6 +22,15 @@ struct RowTokenizer: Sendable {
             for k in events.localIds.indices { events.localIds[k].reserveCapacity(recordCount) }
             if rules.timeFormat != nil && layout.timeField != nil { events.times.reserveCapacity(recordCount) }
             func field(_ r: Int, _ f: Int) -> UnsafeRawBufferPointer { fields.field(f, ofRecord: r) }
+            // What every row needs, read once out of the rules.
+            var weightField: Int?, eventWeights: [String: Double]?, defaultEventWeight = 1.0
+            switch rules.weight {
+            case .one: break
+            case .column: weightField = layout.weightField
+            case .events(let table, let fallback): (eventWeights, defaultEventWeight) = (table, fallback)
+            }
+            let hasWeightDeltas = !rules.weightDeltas.isEmpty, maxFieldBytes = rules.maxFieldBytes
+            let binned = rules.timeBins != nil
             rows: for r in 0..<recordCount {
                 /// Records row `r` as bad; `column` is 1-based.
                 func bad(_ reason: String, column: Int? = nil, stage: TallyError.Stage = .tokenize) {
@@ -38,9 +47,9 @@ struct RowTokenizer: Sendable {
                 let fieldCount = parsed.fieldCount(ofRecord: r)
                 // A field over the limit is a bad row, whatever column it is in; a record under
                 // the limit cannot hold one.
-                if records.range(ofRecord: r).count > rules.maxFieldBytes,
-                   let long = (0..<fieldCount).first(where: { field(r, $0).count > rules.maxFieldBytes }) {
-                    bad("field longer than \(rules.maxFieldBytes) bytes (\(field(r, long).count))", column: long + 1, stage: .read)
+                if records.range(ofRecord: r).count > maxFieldBytes,
+                   let long = (0..<fieldCount).first(where: { field(r, $0).count > maxFieldBytes }) {
+                    bad("field longer than \(maxFieldBytes) bytes (\(field(r, long).count))", column: long + 1, stage: .read)
                     continue
                 }
                 if let expected = layout.fieldCount, fieldCount != expected {
@@ -60,31 +69,26 @@ struct RowTokenizer: Sendable {
                 }
                 for (k, f) in layout.idFields.enumerated() {
                     let id = field(r, f)
-                    let role = rules.roles[k].rawValue
                     if id.isEmpty {
-                        bad("empty \(role) id", column: f + 1)
+                        bad("empty \(rules.roles[k].rawValue) id", column: f + 1)
                         continue rows
                     }
                     if !FieldValues.isValidUTF8(id) {
-                        bad("\(role) id is not valid UTF-8", column: f + 1)
+                        bad("\(rules.roles[k].rawValue) id is not valid UTF-8", column: f + 1)
                         continue rows
                     }
                 }
-                var weight: Double
-                switch rules.weight {
-                case .one:
-                    weight = 1
-                case .column:
-                    let f = layout.weightField!
+                var weight = 1.0
+                if let f = weightField {
                     guard let value = FieldValues.parseDouble(field(r, f)) else {
                         bad("unparsable weight '\(String(decoding: field(r, f), as: UTF8.self))'", column: f + 1)
                         continue rows
                     }
                     weight = value
-                case .events(let table, let defaultWeight):
-                    weight = table[String(decoding: field(r, layout.eventField!), as: UTF8.self)] ?? defaultWeight
+                } else if let table = eventWeights {
+                    weight = table[String(decoding: field(r, layout.eventField!), as: UTF8.self)] ?? defaultEventWeight
                 }
-                if !rules.weightDeltas.isEmpty, let delta = rules.weightDeltas[path]?[records.line(ofRecord: r)] {
+                if hasWeightDeltas, let delta = rules.weightDeltas[path]?[records.line(ofRecord: r)] {
                     weight += delta
                 }
                 if let format = rules.timeFormat, let f = layout.timeField {
@@ -92,7 +96,7 @@ struct RowTokenizer: Sendable {
                         bad("unparsable time '\(String(decoding: field(r, f), as: UTF8.self))'", column: f + 1)
                         continue rows
                     }
-                    if !rules.isBinnable(time) {
+                    if binned, !rules.isBinnable(time) {
                         bad("time '\(String(decoding: field(r, f), as: UTF8.self))' is too far from the time bins' origin", column: f + 1)
                         continue rows
                     }
