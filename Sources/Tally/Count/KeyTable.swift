@@ -92,6 +92,21 @@ struct KeyTable: Sendable {
     /// `other`'s row order; with `decay`, `other`'s sums are first moved to this table's anchor.
     mutating func merge(_ other: KeyTable, decay: Decay? = nil, mapping: (UInt64) -> UInt64?) {
         guard other.count > 0 else { return }
+        if count == 0 && anchor == nil {
+            // Into an empty table: the same rows, keys mapped, no hashing (the index is built
+            // only if a key is looked up later). Mapped keys stay distinct (mappings of ids are
+            // one to one), and the sums are unchanged, so this is the same as adding them.
+            var keys = [UInt64](), counts = [Int64](), sums = [Double]()
+            keys.reserveCapacity(other.count)
+            for row in 0..<other.count {
+                guard let key = mapping(other.keys[row]) else { continue }
+                keys.append(key)
+                counts.append(other.counts[row])
+                sums.append(contentsOf: other.sums[row * channels ..< (row + 1) * channels])
+            }
+            self = KeyTable(channels: channels, keys: keys, counts: counts, sums: sums, anchor: other.anchor)
+            return
+        }
         var shift = Decay.Shift.identity
         if let decay, let theirs = other.anchor {
             if anchor == nil { anchor = theirs }
