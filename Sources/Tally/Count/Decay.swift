@@ -51,6 +51,19 @@ struct Decay: Sendable {
         var channel: Int?
         static let identity = Shift(factor: 1, days: 0, channel: nil)
 
+        /// Adds `width` sums `source[from...]`, moved, to `target[at...]`.
+        @inline(__always)
+        func add(_ source: [Double], from: Int, width: Int, into target: inout [Double], at: Int) {
+            for c in 0..<width {
+                if c == channel {
+                    // ∂v/∂λ moves with −Δ·v: read the source value before it is scaled.
+                    target[at &+ c] += factor * (source[from &+ c] - days * source[from])
+                } else {
+                    target[at &+ c] += factor * source[from &+ c]
+                }
+            }
+        }
+
         @inline(__always)
         func apply(to sums: inout [Double]) {
             if let channel {

@@ -28,9 +28,16 @@ struct FilePartial: Sendable {
         badRows += events.badRows
         if let anchor = batch.keys.anchor { latestTime = max(latestTime ?? anchor, anchor) }
         let mappings = events.ids.indices.map { k in ids[k].absorb(events.ids[k]) }
-        keys.merge(batch.keys, decay: counter.decay) { key in
+        // Appended, not hashed: a file's table can hold millions of keys, and random lookups
+        // into it would miss the cache on almost every row. `finish()` combines them.
+        keys.append(batch.keys, decay: counter.decay) { key in
             counter.shape.map(key) { position, id in mappings[position][Int(id)] }
         }
+    }
+
+    /// Combines the rows of the file's batches: sorted by key, each key's sums added in input order.
+    mutating func finish() {
+        keys.consolidate()
     }
 }
 

@@ -96,39 +96,64 @@ struct KeyTable: Sendable {
             // Into an empty table: the same rows, keys mapped, no hashing (the index is built
             // only if a key is looked up later). Mapped keys stay distinct (mappings of ids are
             // one to one), and the sums are unchanged, so this is the same as adding them.
-            var keys = [UInt64](), counts = [Int64](), sums = [Double]()
-            keys.reserveCapacity(other.count)
-            for row in 0..<other.count {
-                guard let key = mapping(other.keys[row]) else { continue }
-                keys.append(key)
-                counts.append(other.counts[row])
-                sums.append(contentsOf: other.sums[row * channels ..< (row + 1) * channels])
-            }
-            self = KeyTable(channels: channels, keys: keys, counts: counts, sums: sums, anchor: other.anchor)
+            append(other, decay: decay, mapping: mapping)
             return
         }
-        var shift = Decay.Shift.identity
-        if let decay, let theirs = other.anchor {
-            if anchor == nil { anchor = theirs }
-            if decay.mustReanchor(from: anchor!, to: theirs) {
-                reanchor(to: theirs, decay: decay)
-            }
-            shift = decay.shift(from: theirs, to: anchor!)
-        }
-        let channels = self.channels
+        let shift = alignAnchors(with: other, decay: decay)
         for row in 0..<other.count {
             guard let key = mapping(other.keys[row]) else { continue }
             let target = self.row(for: key)
             counts[target] += other.counts[row]
-            let from = row &* channels, to = target &* channels
-            if let c = shift.channel {
-                // ∂v/∂λ moves with −Δ·v: read the source value before it is scaled.
-                sums[to &+ c] += shift.factor * (other.sums[from &+ c] - shift.days * other.sums[from])
-            }
-            for c in 0..<channels where c != shift.channel {
-                sums[to &+ c] += shift.factor * other.sums[from &+ c]
+            shift.add(other.sums, from: row &* channels, width: channels, into: &sums, at: target &* channels)
+        }
+    }
+
+    /// Appends every row of `other` (keys translated by `mapping`), without combining equal
+    /// keys: cheaper than `merge` into a large table, whose random lookups miss the cache.
+    /// Call `consolidate()` before the table is used again.
+    mutating func append(_ other: KeyTable, decay: Decay? = nil, mapping: (UInt64) -> UInt64?) {
+        guard other.count > 0 else { return }
+        let shift = alignAnchors(with: other, decay: decay)
+        slots = []
+        for row in 0..<other.count {
+            guard let key = mapping(other.keys[row]) else { continue }
+            keys.append(key)
+            counts.append(other.counts[row])
+            for _ in 0..<channels { sums.append(0) }
+            shift.add(other.sums, from: row &* channels, width: channels, into: &sums, at: sums.count - channels)
+        }
+    }
+
+    /// Combines the rows of equal keys (after `append`): rows sorted by key (a stable radix
+    /// sort), each key's sums added in the order its rows were appended.
+    mutating func consolidate() {
+        let order = radixOrder(keys)
+        var newKeys = [UInt64](), newCounts = [Int64](), newSums = [Double]()
+        newKeys.reserveCapacity(keys.count)
+        newCounts.reserveCapacity(keys.count)
+        newSums.reserveCapacity(sums.count)
+        for i in order {
+            let row = Int(i)
+            if newKeys.last == keys[row] {
+                newCounts[newCounts.count - 1] += counts[row]
+                for c in 0..<channels { newSums[newSums.count - channels + c] += sums[row &* channels &+ c] }
+            } else {
+                newKeys.append(keys[row])
+                newCounts.append(counts[row])
+                newSums.append(contentsOf: sums[row &* channels ..< (row + 1) &* channels])
             }
         }
+        (keys, counts, sums, slots) = (newKeys, newCounts, newSums, [])
+    }
+
+    /// Makes `other`'s anchor and this table's agree (with decay): adopts `other`'s when this
+    /// table has none, moves this table's sums when `other` is so much later that adding would
+    /// overflow; returns the shift for `other`'s sums.
+    private mutating func alignAnchors(with other: KeyTable, decay: Decay?) -> Decay.Shift {
+        guard let decay, let theirs = other.anchor else { return .identity }
+        if anchor == nil { anchor = theirs }
+        if decay.mustReanchor(from: anchor!, to: theirs) { reanchor(to: theirs, decay: decay) }
+        return decay.shift(from: theirs, to: anchor!)
     }
 
     /// Moves every sum to a new anchor (exactly: v' = e^(−λΔ)·v, ∂v'/∂λ = e^(−λΔ)(∂v/∂λ − Δ·v)).

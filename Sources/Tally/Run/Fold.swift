@@ -68,7 +68,8 @@ final class Fold {
 
     /// Closes file number `index`: its partial (or the cached one) joins the run's.
     func endFile(_ input: InputFile, index: Int) throws {
-        let partial = cached[index] ?? file
+        var partial = cached[index] ?? file
+        if cached[index] == nil { partial.finish() }
         file = FilePartial(roles: vocabularies.count, channels: counter.channels.count)
         try fold(partial, of: input)
         inputs.append((input, partial.stats, cached[index] != nil))
