@@ -145,30 +145,12 @@ private enum Diff {
         return Fixture(folder: folder, casesFile: casesFile, cases: cases, runs: runs)
     }
 
-    static func interpreter() throws -> String {
-        if let given = ProcessInfo.processInfo.environment["TALLY_PYTHON"], !given.isEmpty { return given }
-        let venv = root.appendingPathComponent(".venv/bin/python").path
-        guard FileManager.default.isExecutableFile(atPath: venv) else {
-            throw SetupError(description: """
-                no Python for the differentiable-counting checks: \(venv) does not exist and TALLY_PYTHON \
-                is not set. Run scripts/test (it creates .venv from Tests/interop/requirements.txt).
-                """)
-        }
-        return venv
-    }
-
-    /// Runs `Tests/interop/diff/<script>`; returns its status and its combined output.
+    /// Runs `Tests/interop/diff/<script>` with the interop Python; returns its status and its
+    /// combined output.
     static func python(_ script: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try interpreter())
-        process.arguments = [root.appendingPathComponent("Tests/interop/diff/\(script)").path] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+        let result = try EndToEnd.run(try EndToEnd.python(),
+                                      [root.appendingPathComponent("Tests/interop/diff/\(script)").path] + arguments)
+        return (result.status, result.stdout + result.stderr)
     }
 
     /// Every file of an output folder; summary.json without its `seconds` (timings differ).

@@ -60,21 +60,6 @@ enum EndToEnd {
     }
 
     /// Runs the built `tally`.
-    /// Runs any program and waits for it.
-    static func command(_ path: String, _ arguments: [String]) throws -> Output {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile(), stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Output(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                      stderr: String(decoding: stderr, as: UTF8.self))
-    }
-
     static func tally(_ arguments: [String], in directory: URL? = nil) throws -> Output {
         try run(TallyBinary.url.path, arguments, in: directory)
     }

@@ -7,9 +7,9 @@ import Testing
     static func withSmallDisk(_ body: (URL) throws -> Void) throws {
         let mountPoint = try EndToEnd.temporaryFolder("small-disk")
         defer { try? FileManager.default.removeItem(at: mountPoint) }
-        let mount = try EndToEnd.command("/usr/bin/mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", mountPoint.path])
+        let mount = try EndToEnd.run("/usr/bin/mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", mountPoint.path])
         try #require(mount.status == 0, "cannot mount a small tmpfs (needs root): \(mount.transcript)")
-        defer { _ = try? EndToEnd.command("/usr/bin/umount", [mountPoint.path]) }
+        defer { _ = try? EndToEnd.run("/usr/bin/umount", [mountPoint.path]) }
         try body(mountPoint)
     }
 
