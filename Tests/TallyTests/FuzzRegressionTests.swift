@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+@testable import Tally
+
+/// The inputs the fuzzers (Fuzz/, `scripts/fuzz`) found trouble with, fed through the code their
+/// harnesses drive: each must give a clean result or a clean error, the same at any read size.
+@Suite struct FuzzRegressionTests {
+    static let folder = repositoryRoot + "/Tests/TallyTests/Fixtures/fuzz"
+
+    /// The file names in `fuzz/<kind>/`, sorted.
+    static func inputs(_ kind: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: folder + "/" + kind)) ?? [])
+            .filter { !$0.hasPrefix(".") }.sorted()
+    }
+
+    /// What FuzzCSV and FuzzZstd check: the default and tiny read, chunk and batch sizes give the
+    /// same records and fields, or the same error; both field parsers agree.
+    func readsAlikeAtAnySize(_ file: InputFile, header: Bool = true, delimiter: UInt8 = 0x2C) {
+        let whole = RecordReader.Options(delimiter: delimiter, header: header)
+        let tiny = RecordReader.Options(delimiter: delimiter, header: header, targetBatchBytes: 5, readSize: 3, chunkSize: 7)
+        #expect(outcome { try readAll(file, options: whole) } == outcome { try readAll(file, options: tiny) })
+        #expect(outcome { try parseAll(file, options: whole) }
+                == outcome { try parseAll(file, options: tiny, fastPath: false) })
+    }
+
+    /// An error as its text, so that outcomes compare.
+    struct Failure: Error, Equatable { var text: String }
+
+    func outcome<Value>(_ body: () throws -> Value) -> Result<Value, Failure> {
+        Result { try body() }.mapError { Failure(text: "\($0)") }
+    }
+
+    @Test(arguments: inputs("csv"))
+    func csvInputReadsAlikeAtAnySize(name: String) throws {
+        let file = try InputFile(path: Self.folder + "/csv/" + name, base: Self.folder)
+        readsAlikeAtAnySize(file)
+        readsAlikeAtAnySize(file, header: false, delimiter: 0x09)
+    }
+
+    @Test(arguments: inputs("zstd"))
+    func zstdInputReadsAlikeAtAnySize(name: String) throws {
+        var file = try InputFile(path: Self.folder + "/zstd/" + name, base: Self.folder)
+        file.isZstd = true
+        readsAlikeAtAnySize(file)
+    }
+
+    @Test(arguments: inputs("pipeline"))
+    func pipelineInputParsesOrFailsCleanly(name: String) throws {
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Self.folder + "/pipeline/" + name)))
+        let text = String(decoding: bytes, as: UTF8.self)
+        let variables = ["date": "2026-11-28"]
+        let problems = Pipeline.validate(yaml: text, path: name, folder: "/nonexistent/pipelines", variables: variables)
+        let parsed = Result { try Pipeline.parse(yaml: text, path: name, folder: "/nonexistent/pipelines", variables: variables) }
+        switch parsed {
+        case .success: #expect(problems.isEmpty)
+        case .failure(let error): #expect("\(error)" == problems.first?.description)
+        }
+    }
+
+    /// libzstd 1.5.4 decodes a frame whose header declares 75 bytes but whose only block is an
+    /// empty last block: its one-shot path rejects it, its streaming path (input in pieces) did not.
+    @Test func frameShortOfItsDeclaredSizeIsCorruptAtAnyReadSize() throws {
+        var file = try InputFile(path: Self.folder + "/zstd/declared-size-with-empty-last-block.csv.zst",
+                                 base: Self.folder, currentDirectory: Self.folder)
+        file.isZstd = true
+        for readSize in [1, 3, 6, 13, 1 << 20] {
+            let error = try #require(throws: TallyError.self) {
+                try readAll(file, options: .init(readSize: readSize, chunkSize: 7))
+            }
+            #expect(error.kind == .badInput)
+            #expect("\(error)" == "zstd/declared-size-with-empty-last-block.csv.zst: error: [read] corrupt zstd frame at byte 0: Data corruption detected")
+        }
+    }
+}
