@@ -71,4 +71,16 @@ import Testing
             #expect("\(error)" == "zstd/declared-size-with-empty-last-block.csv.zst: error: [read] corrupt zstd frame at byte 0: Data corruption detected")
         }
     }
+
+    /// Yams hands over duplicate keys in its dictionary's order, which changed from run to run,
+    /// so validate and parse could report the same file differently.
+    @Test func duplicateKeysAreListedInOneOrderEveryTime() {
+        let names = (0..<12).map { "k\($0)" }
+        let yaml = names.reversed().flatMap { ["\($0): 1", "\($0): 2"] }.joined(separator: "\n")
+        let reports = Set((0..<20).map { _ in
+            Pipeline.validate(yaml: yaml, path: "p.yaml", folder: "/").map(\.description)
+        })
+        let keys = names.sorted().map { "'\($0)'" }.joined(separator: ", ")
+        #expect(reports == [["p.yaml:23:1: error: [pipeline] duplicate key \(keys) in a mapping (each key may appear once)"]])
+    }
 }
