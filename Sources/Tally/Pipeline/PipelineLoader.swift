@@ -162,7 +162,8 @@ extension ConfigReader {
             }
             report("invalid YAML: \(problem)", at: place)
         case let .duplicatedKeysInMapping(duplicates, ctx):
-            let keys = duplicates.map { "'\($0)'" }.joined(separator: ", ")
+            // Yams lists them in its dictionary's order, which changes from run to run.
+            let keys = duplicates.sorted().map { "'\($0)'" }.joined(separator: ", ")
             report("duplicate key \(keys) in a mapping (each key may appear once)", at: location(ctx.mark))
         default:
             report("invalid YAML: \(error)", at: InputLocation(path: path))

@@ -94,6 +94,16 @@ final class ZstdDecoder {
     private var lastResult = 0
     /// Whether any input has been seen since the last frame ended.
     private var inFrame = false
+    /// The frame's first bytes, until `ZSTD_getFrameContentSize` can read its header.
+    private var head: [UInt8] = []
+    /// Whether the frame's declared content size is known (or known to be absent).
+    private var headRead = false
+    /// The content size the frame's header declares, if it declares one.
+    private var declaredSize: UInt64?
+    /// Bytes the frame has decoded to so far.
+    private var frameOutput: UInt64 = 0
+    /// The longest frame header (`ZSTD_FRAMEHEADERSIZE_MAX`).
+    private static let longestHeader = 18
 
     init() {
         guard let context = ZSTD_createDCtx() else { fatalError("ZSTD_createDCtx failed: out of memory") }
@@ -112,6 +122,7 @@ final class ZstdDecoder {
         while produced == 0 {
             if position == input.count && !(inFrame && lastResult != 0) { return 0 }
             if !inFrame || magic.count < 4 { try checkMagic(input, from: position) }
+            if !headRead { readDeclaredSize(input, from: position) }
             var source = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: position)
             var sink = ZSTD_outBuffer(dst: output.baseAddress, size: output.count, pos: 0)
             let result = ZSTD_decompressStream(context, &sink, &source)
@@ -127,7 +138,18 @@ final class ZstdDecoder {
             position = source.pos
             produced = sink.pos
             lastResult = result
+            frameOutput += UInt64(sink.pos)
             if result == 0 {
+                // libzstd 1.5.4's streaming decoder ends a frame at an empty last block without
+                // checking the declared size (its one-shot path, used when the whole frame is in
+                // the input, does check): check it here, so the read size cannot matter.
+                if let declaredSize, declaredSize != frameOutput {
+                    throw ZstdError(.corrupt("Data corruption detected"), at: frameStart)
+                }
+                head.removeAll(keepingCapacity: true)
+                headRead = false
+                declaredSize = nil
+                frameOutput = 0
                 inFrame = false
                 frameStart = consumed
                 magic.removeAll(keepingCapacity: true)
@@ -147,6 +169,20 @@ final class ZstdDecoder {
             throw ZstdError(.notAFrame, at: frameStart)
         }
         throw ZstdError(.truncated, at: consumed)
+    }
+
+    /// Collects the frame's header from `input[position...]` and reads its declared content size
+    /// once the header is complete. The corresponding C function is `ZSTD_getFrameContentSize`.
+    private func readDeclaredSize(_ input: UnsafeRawBufferPointer, from position: Int) {
+        guard consumed == frameStart + Int64(head.count) else { return }
+        let available = min(Self.longestHeader - head.count, input.count - position)
+        if available > 0 { head.append(contentsOf: input[position..<position + available]) }
+        let size = head.withUnsafeBytes { ZSTD_getFrameContentSize($0.baseAddress, $0.count) }
+        // An error means the header is incomplete, or no zstd frame (skippable, or left to zstd).
+        if size != ZSTD_CONTENTSIZE_ERROR || head.count == Self.longestHeader {
+            headRead = true
+            declaredSize = size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN ? nil : size
+        }
     }
 
     /// Records the next frame's first bytes from `input[position...]` and rejects them when four
