@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// Temporary files and folders: written under a name that marks them (`.NAME.tally-tmp-PID`),
 /// renamed into place when complete, and removed by the next run when the process that made
@@ -8,24 +7,29 @@ enum Leftovers {
     static let marker = ".tally-tmp-"
 
     /// The temporary files and folders this process has made and not yet renamed or removed.
-    private static let live = Mutex(Set<String>())
+    private final class Registry: @unchecked Sendable {
+        // Confinement: `paths` only under `lock`.
+        let lock = NSLock()
+        var paths = Set<String>()
+    }
+    private static let live = Registry()
 
     /// The temporary name beside `path` for this process; it is tracked until `settled(_:)`.
     static func temporaryPath(for path: String) -> String {
         let url = URL(fileURLWithPath: path)
         let temporary = url.deletingLastPathComponent().path + "/.\(url.lastPathComponent)\(marker)\(getpid())"
-        live.withLock { _ = $0.insert(temporary) }
+        live.lock.withLock { _ = live.paths.insert(temporary) }
         return temporary
     }
 
     /// `temporary` was renamed into place or removed.
     static func settled(_ temporary: String) {
-        live.withLock { _ = $0.remove(temporary) }
+        live.lock.withLock { _ = live.paths.remove(temporary) }
     }
 
     /// Removes every temporary file and folder of this process (on SIGINT or SIGTERM).
     static func removeAll() {
-        for path in live.withLock({ $0 }) { try? FileManager.default.removeItem(atPath: path) }
+        for path in live.lock.withLock({ live.paths }) { try? FileManager.default.removeItem(atPath: path) }
     }
 
     /// Writes `bytes` to a temporary name beside `path`, flushes them to disk and renames.
