@@ -46,12 +46,17 @@ def prepare(rows: int) -> dict:
     }
 
 
-def measure(command: list) -> tuple:
-    """Wall seconds and peak resident MiB of one run."""
+def measure(command: list, tool: str):
+    """Wall seconds and peak resident MiB of one run; None when a peer cannot do the job (Polars
+    does not read pzstd's skippable frames, for example). Tally failing stops the benchmark."""
     result = subprocess.run(["/usr/bin/time", "-f", "%e %M", *command], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
     if result.returncode != 0:
-        raise SystemExit(f"failed ({result.returncode}): {' '.join(map(str, command))}\n{result.stderr}")
+        message = f"failed ({result.returncode}): {' '.join(map(str, command))}\n{result.stderr[-2000:]}"
+        if tool == "Tally":
+            raise SystemExit(message)
+        print(message, file=sys.stderr)
+        return None
     seconds, kilobytes = result.stderr.strip().splitlines()[-1].split()
     return float(seconds), int(kilobytes) / 1024
 
@@ -97,22 +102,30 @@ def main() -> None:
             for job in a.jobs.split(","):
                 tools = commands(job, source, columns, Path(scratch), a.workers)
                 samples = {tool: [] for tool in tools}
+                failed = set()
                 for run in range(a.runs + 1):
                     for tool, command in tools.items():
-                        seconds, mib = measure(command)
-                        if run > 0:
-                            samples[tool].append((seconds, mib))
+                        if tool in failed:
+                            continue
+                        sample = measure(command, tool)
+                        if sample is None:
+                            failed.add(tool)
+                        elif run > 0:
+                            samples[tool].append(sample)
                 medians = {tool: (statistics.median(s for s, _ in v), statistics.median(m for _, m in v))
-                           for tool, v in samples.items()}
+                           for tool, v in samples.items() if tool not in failed}
+                medians.update({tool: None for tool in failed})
                 rows.append((name, job, medians))
-                print(f"{name} {job}: " + ", ".join(f"{t} {s:.2f} s {m:.0f} MiB" for t, (s, m) in medians.items()),
+                print(f"{name} {job}: " + ", ".join(f"{t} {v[0]:.2f} s {v[1]:.0f} MiB" for t, v in medians.items() if v),
                       file=sys.stderr)
 
     def cell(medians, tool):
+        if tool in medians and medians[tool] is None:
+            return "cannot read it"
         return f"{medians[tool][0]:.2f} s, {medians[tool][1]:.0f} MiB" if tool in medians else "—"
 
     def ratio(medians, tool):
-        if tool not in medians or medians[tool][0] == 0:
+        if tool not in medians or medians[tool] is None or medians[tool][0] == 0:
             return "—"
         return f"{medians['Tally'][0] / medians[tool][0]:.2f}×"
 
