@@ -15,10 +15,13 @@ struct Counter: Sendable {
         kernel = pipeline.count.timeBins.map(Kernel.init)
     }
 
+    /// Whether keys are single ids (no pairs, no time bins): dense, so counted in plain arrays.
+    var isDense: Bool { kernel == nil && shape.parts.count == 1 }
+
     /// The counts of `events`, keyed by local ids; with decay, anchored at the batch's latest time.
     func count(_ events: EventBatch) -> KeyTable {
         let anchor = decay == nil ? nil : events.times.max()
-        if kernel == nil && shape.parts.count == 1 { return countDense(events, anchor: anchor) }
+        if isDense { return countDense(events, anchor: anchor) }
         var table = KeyTable(channels: channels.count, capacity: max(64, events.ids.map(\.table.count).max() ?? 0))
         table.anchor = anchor
         var bins: [Int64] = [], weights: [Double] = [], derivatives: [Double] = []

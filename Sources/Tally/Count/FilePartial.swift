@@ -28,16 +28,21 @@ struct FilePartial: Sendable {
         badRows += events.badRows
         if let anchor = batch.keys.anchor { latestTime = max(latestTime ?? anchor, anchor) }
         let mappings = events.ids.indices.map { k in ids[k].absorb(events.ids[k]) }
-        // Appended, not hashed: a file's table can hold millions of keys, and random lookups
-        // into it would miss the cache on almost every row. `finish()` combines them.
-        keys.append(batch.keys, decay: counter.decay) { key in
-            counter.shape.map(key) { position, id in mappings[position][Int(id)] }
+        let key = { (key: UInt64) in counter.shape.map(key) { position, id in mappings[position][Int(id)] } }
+        if counter.isDense {
+            // One role: the file's ids are dense, so are its keys.
+            keys.mergeDense(batch.keys, decay: counter.decay, mapping: key)
+        } else {
+            // Appended, not hashed: a file's table can hold millions of keys, and random lookups
+            // into it would miss the cache on almost every row. `finish()` combines them.
+            keys.append(batch.keys, decay: counter.decay, mapping: key)
         }
     }
 
-    /// Combines the rows of the file's batches: sorted by key, each key's sums added in input order.
-    mutating func finish() {
-        keys.consolidate()
+    /// Combines the rows of the file's batches: sorted by key, each key's sums added in input
+    /// order (already so for a dense table).
+    mutating func finish(_ counter: Counter) {
+        if !counter.isDense { keys.consolidate() }
     }
 }
 

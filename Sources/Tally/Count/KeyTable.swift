@@ -124,6 +124,27 @@ struct KeyTable: Sendable {
         }
     }
 
+    /// Adds every row of `other` (keys translated by `mapping`) into a *dense* table, whose
+    /// keys are its row numbers 0, 1, 2, …: rows are added up to the largest key, then sums go
+    /// straight to their row — no hashing, no sorting. For single-role keys, whose ids are
+    /// dense; the result equals `append` then `consolidate` (rows in key order, each key's sums
+    /// in input order).
+    mutating func mergeDense(_ other: KeyTable, decay: Decay? = nil, mapping: (UInt64) -> UInt64) {
+        guard other.count > 0 else { return }
+        let shift = alignAnchors(with: other, decay: decay)
+        slots = []
+        for row in 0..<other.count {
+            let key = Int(mapping(other.keys[row]))
+            while keys.count <= key {
+                keys.append(UInt64(keys.count))
+                counts.append(0)
+                for _ in 0..<channels { sums.append(0) }
+            }
+            counts[key] += other.counts[row]
+            shift.add(other.sums, from: row &* channels, width: channels, into: &sums, at: key &* channels)
+        }
+    }
+
     /// Combines the rows of equal keys (after `append`): rows sorted by key (a stable radix
     /// sort), each key's sums added in the order its rows were appended.
     mutating func consolidate() {

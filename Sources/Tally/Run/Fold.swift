@@ -69,7 +69,7 @@ final class Fold {
     /// Closes file number `index`: its partial (or the cached one) joins the run's.
     func endFile(_ input: InputFile, index: Int) throws {
         var partial = cached[index] ?? file
-        if cached[index] == nil { partial.finish() }
+        if cached[index] == nil { partial.finish(counter) }
         file = FilePartial(roles: vocabularies.count, channels: counter.channels.count)
         try fold(partial, of: input)
         inputs.append((input, partial.stats, cached[index] != nil))
