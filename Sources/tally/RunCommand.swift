@@ -45,7 +45,7 @@ struct RunCommand: ParsableCommand {
             if logFormat == .json {
                 EventLog.shared.finish(exitCode: 0, error: nil, summary: summary)
             } else if !quiet {
-                FileHandle.standardError.write(Data((summary + "\n").utf8))
+                EventLog.write(summary + "\n")
             }
         }
     }

@@ -19,7 +19,7 @@ struct ValidateCommand: ParsableCommand {
             print("\(pipeline): ok")
             return
         }
-        for error in errors { FileHandle.standardError.write(Data("\(error)\n".utf8)) }
+        for error in errors { EventLog.write("\(error)\n") }
         throw ExitCode(first.kind.exitCode)
     }
 }

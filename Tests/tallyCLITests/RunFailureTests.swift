@@ -131,8 +131,8 @@ import Testing
             #expect(result.status == status, "max \(max): \(result.transcript)")
             if status == 65 {
                 // The second bad row (line 5) is the one too many.
-                Self.expectGolden(result, "logs/bad.csv:5:2: error: [tokenize] empty item id; "
-                                  + "too many bad rows (more than max 1, policy skip)")
+                Self.expectGolden(result, "logs/bad.csv:5:2: error: [tokenize] too many bad rows: "
+                                  + "more than max 1 (policy skip); this one: empty item id")
                 #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("out").path))
             } else {
                 try EndToEnd.check(folder.appendingPathComponent("p.yaml"), folder.appendingPathComponent("out"))

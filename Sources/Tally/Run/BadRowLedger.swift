@@ -34,7 +34,7 @@ final class BadRowLedger {
             }
             if let max = policy.max, count > max {
                 throw TallyError(.badInput, stage: row.stage, at: row.location,
-                                 "\(row.reason); too many bad rows (more than max \(max), policy \(policy.policy.rawValue))")
+                                 "too many bad rows: more than max \(max) (policy \(policy.policy.rawValue)); this one: \(row.reason)")
             }
         }
         guard let quarantine else { return }

@@ -39,6 +39,11 @@ public final class EventLog: @unchecked Sendable {
     /// A file had bad rows (skipped or quarantined); the first few are named.
     func badRows(_ rows: [BadRow], file: InputFile, policy: Pipeline.BadRows.Policy) {
         guard !rows.isEmpty else { return }
+        if format == .text {
+            let first = rows.prefix(3).map { "\($0.location): \($0.reason)" }.joined(separator: "; ")
+            Self.write("warning: \(file.displayPath): \(rows.count) bad row(s), \(policy.rawValue == "skip" ? "skipped" : "quarantined"); first: \(first)\n")
+            return
+        }
         json("warning", "bad_rows", "\(file.displayPath): \(rows.count) bad row(s), \(policy.rawValue)", [
             ("file", .string(file.displayPath)), ("count", .int(Int64(rows.count))), ("policy", .string(policy.rawValue)),
             ("first", .array(rows.prefix(5).map { row in
@@ -52,7 +57,7 @@ public final class EventLog: @unchecked Sendable {
     /// The run ends with `exitCode`; `error` is its failure, if any.
     public func finish(exitCode: Int32, error: TallyError?, summary: String?) {
         if format == .text {
-            if let error { FileHandle.standardError.write(Data("\(error)\n".utf8)) }
+            if let error { Self.write("\(error)\n") }
             return
         }
         var fields: [(String, JSONValue)] = [("exit_code", .int(Int64(exitCode)))]
@@ -67,7 +72,20 @@ public final class EventLog: @unchecked Sendable {
         guard format == .json else { return }
         let line = JSONValue.object([("time", .string(Self.now())), ("level", .string(level)), ("event", .string(event)),
                                      ("message", .string(message))] + fields).compact()
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        Self.write(line + "\n")
+    }
+
+    /// Writes to standard error with write(2); a closed stream (EPIPE) is ignored, not fatal.
+    public static func write(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes in
+            var done = 0
+            while done < bytes.count {
+                let n = Glibc.write(STDERR_FILENO, bytes.baseAddress! + done, bytes.count - done)
+                if n < 0 { if errno == EINTR { continue }; return }
+                done += n
+            }
+        }
     }
 
     /// The current time as `2026-11-28T05:10:02.123Z`.

@@ -12,6 +12,9 @@ public enum Interruption {
     public static func install() {
         sources.sync {
             guard installed.isEmpty else { return }
+            // A closed standard error (`tally … 2>&1 | head`) must not kill the run: writes
+            // then fail with EPIPE and are dropped.
+            signal(SIGPIPE, SIG_IGN)
             for signalNumber in [SIGINT, SIGTERM] {
                 signal(signalNumber, SIG_IGN)
                 let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: sources)

@@ -25,6 +25,11 @@ struct RunInputs: Sendable {
         roles = RowRules(pipeline).roles
         loaded = try roles.map { role in
             let settings = pipeline.vocabulary[role]!
+            if settings.mode == .frozen, let path = settings.path, !FileManager.default.fileExists(atPath: path.value) {
+                // Every id would be out of vocabulary: surely not what was meant.
+                throw TallyError(.noInput, stage: .tokenize, at: path.location,
+                                 "the frozen \(role.rawValue) vocabulary '\(InputFiles.display(path.value))' does not exist")
+            }
             return try settings.path.map {
                 try VocabularyFile.read(path: $0.value, displayPath: InputFiles.display($0.value), oov: settings.oov)
             } ?? LoadedVocabulary()
@@ -32,6 +37,9 @@ struct RunInputs: Sendable {
         shape = KeyShape(key: Self.countedKey(pipeline), tokenized: roles)
         let embedding = pipeline.count.embedding
         let vectorColumns = embedding.map { e in (0..<e.dim).map { "e\($0)" } }
+        for table in [pipeline.loss.target, embedding?.table].compactMap({ $0 }) where !FileManager.default.fileExists(atPath: table.value) {
+            throw TallyError(.noInput, stage: .reduce, at: table.location, "'\(InputFiles.display(table.value))' does not exist")
+        }
         target = try pipeline.loss.target.map {
             try KeyedValues.read($0.value, roles: embedding == nil ? shape.roles : [.user], timeBins: shape.hasTime,
                                  columns: vectorColumns ?? [pipeline.loss.targetColumn], base: pipeline.folder)

@@ -41,7 +41,7 @@ final class Progress: @unchecked Sendable {  // the timer is only set up in init
     /// Stops redrawing and clears the line.
     func finish() {
         timer.cancel()
-        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+        EventLog.write("\r\u{1B}[K")
     }
 
     private func draw() {
@@ -54,7 +54,7 @@ final class Progress: @unchecked Sendable {  // the timer is only set up in init
         if fraction > 0 {
             line += ", ETA \(Int((seconds / fraction - seconds).rounded())) s"
         }
-        FileHandle.standardError.write(Data(line.utf8))
+        EventLog.write(line)
     }
 
     private static func megabytes(_ bytes: Int64) -> String {
