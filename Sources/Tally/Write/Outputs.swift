@@ -123,6 +123,21 @@ struct Outputs {
 
     /// The ids of `indices` in a vocabulary, as a nullable string column (null: the OOV bucket).
     static func ids(_ indices: [Int32], in entries: VocabularyEntries) -> ColumnBatch {
-        strings(indices.lazy.map { entries.ids[Int($0)] })
+        var column = ByteArrayColumn()
+        var validity = [Bool](repeating: true, count: indices.count)
+        var bytes = 0
+        for index in indices { bytes += entries.ids[Int(index)]?.count ?? 0 }
+        column.reserveCapacity(values: indices.count, bytes: bytes)
+        var anyNull = false
+        for (row, index) in indices.enumerated() {
+            if let id = entries.ids[Int(index)] {
+                column.append(id)
+            } else {
+                column.append(EmptyCollection<UInt8>())
+                validity[row] = false
+                anyNull = true
+            }
+        }
+        return ColumnBatch(.byteArray(column), validity: anyNull ? validity : nil)
     }
 }
