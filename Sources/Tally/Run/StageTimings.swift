@@ -12,13 +12,12 @@ enum Clock {
 /// ThreadSanitizer cannot see `Mutex`'s lock and reports every access it guards as a race.
 final class StageTimings: @unchecked Sendable {
     enum Stage: Int, CaseIterable {
-        case read, readWaiting, tokenizeAndCount, fold, reduce, write
+        case read, tokenizeAndCount, fold, reduce, write
 
-        /// The name in `summary.json`; nil for the internal ones.
-        var name: String? {
+        /// The name in `summary.json`.
+        var name: String {
             switch self {
             case .read: "read"
-            case .readWaiting: nil
             case .tokenizeAndCount: "tokenize_count"
             case .fold: "fold"
             case .reduce: "reduce"

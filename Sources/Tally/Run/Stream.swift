@@ -3,7 +3,7 @@ import Foundation
 import Synchronization
 
 /// The work a worker queue does on each record batch; one instance per worker queue.
-protocol BatchWork: AnyObject {
+protocol BatchWork: AnyObject, SendableMetatype {
     associatedtype Output: Sendable
     /// Processes the first `rows` records of `batch` (all of them when nil).
     func process(_ batch: RecordBatch, layout: FileLayout, path: String, rows: Int?) throws -> Output
@@ -12,7 +12,7 @@ protocol BatchWork: AnyObject {
 }
 
 /// Receives the workers' outputs in input order, on the fold queue.
-protocol OrderedSink: AnyObject {
+protocol OrderedSink: AnyObject, SendableMetatype {
     associatedtype Output
     func add(_ output: Output, of file: InputFile) throws
     /// Called after the last output of file number `index` (also for a file that was skipped).

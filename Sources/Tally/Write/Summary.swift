@@ -40,8 +40,8 @@ struct Summary {
             ("loss_kind", .string(pipeline.loss.kind.value.rawValue)),
             ("gradients", .object(reduction.parameterGradients.map { ($0.parameter.rawValue, .number($0.value)) })),
             ("outputs", .object(outputs.map { ($0.file, .int(Int64($0.rows))) })),
-            ("seconds", .object(StageTimings.Stage.allCases.compactMap { stage in
-                stage.name.map { ($0, .number(Self.rounded(timings.seconds(stage)))) }
+            ("seconds", .object(StageTimings.Stage.allCases.map { stage in
+                (stage.name, .number(Self.rounded(timings.seconds(stage))))
             } + [("total", .number(Self.rounded(totalSeconds)))])),
         ])
     }
