@@ -1,35 +1,35 @@
-import Synchronization
+import Foundation
 
 /// Raw buffers kept for reuse instead of being freed: recycled batch buffers stay mapped and
 /// warm, so the reader does not page-fault its way through every new batch.
 ///
 /// Thread-safe: buffers are taken on one thread (the reader's, a parser's) and come back from
 /// whichever thread drops the last reference to them.
-final class BufferPool: Sendable {
+final class BufferPool: @unchecked Sendable {
     /// The most buffers kept; more are freed.
     let limit: Int
-    /// (address, capacity) of the kept buffers.
-    private let kept = Mutex<[(address: UInt, capacity: Int)]>([])
+    // Confinement: `kept`, the (address, capacity) of the kept buffers, only under `lock` (an
+    // NSLock: ThreadSanitizer cannot see Synchronization.Mutex on Linux).
+    private let lock = NSLock()
+    private var kept: [(address: UInt, capacity: Int)] = []
 
     init(limit: Int = 8) {
         self.limit = limit
     }
 
     deinit {
-        kept.withLock { buffers in
-            for buffer in buffers { UnsafeMutableRawPointer(bitPattern: buffer.address)!.deallocate() }
-        }
+        for buffer in kept { UnsafeMutableRawPointer(bitPattern: buffer.address)!.deallocate() }
     }
 
     /// A buffer of at least `capacity` usable bytes (plus `ByteStorage.padding`): the smallest
     /// kept one that is large enough, else a new one.
     func take(capacity: Int) -> ByteStorage {
-        let reused = kept.withLock { buffers -> (address: UInt, capacity: Int)? in
+        let reused = lock.withLock { () -> (address: UInt, capacity: Int)? in
             var best: Int?
-            for index in buffers.indices where buffers[index].capacity >= capacity {
-                if best == nil || buffers[index].capacity < buffers[best!].capacity { best = index }
+            for index in kept.indices where kept[index].capacity >= capacity {
+                if best == nil || kept[index].capacity < kept[best!].capacity { best = index }
             }
-            return best.map { buffers.remove(at: $0) }
+            return best.map { kept.remove(at: $0) }
         }
         if let reused {
             return ByteStorage(base: UnsafeMutableRawPointer(bitPattern: reused.address)!,
@@ -40,11 +40,11 @@ final class BufferPool: Sendable {
 
     /// Keeps `base` for reuse, or frees it (the smallest goes when the pool is full).
     fileprivate func give(_ base: UnsafeMutableRawPointer, capacity: Int) {
-        let dropped = kept.withLock { buffers -> UInt? in
-            buffers.append((UInt(bitPattern: base), capacity))
-            guard buffers.count > limit else { return nil }
-            let smallest = buffers.indices.min { buffers[$0].capacity < buffers[$1].capacity }!
-            return buffers.remove(at: smallest).address
+        let dropped = lock.withLock { () -> UInt? in
+            kept.append((UInt(bitPattern: base), capacity))
+            guard kept.count > limit else { return nil }
+            let smallest = kept.indices.min { kept[$0].capacity < kept[$1].capacity }!
+            return kept.remove(at: smallest).address
         }
         if let dropped { UnsafeMutableRawPointer(bitPattern: dropped)!.deallocate() }
     }
