@@ -13,7 +13,8 @@ struct TallyCommand: ParsableCommand {
             73 cannot create output, 74 I/O error, 78 invalid pipeline file.
             """,
         version: tallyVersion,
-        subcommands: [RunCommand.self, ValidateCommand.self, InspectCommand.self, GradcheckCommand.self]
+        subcommands: [RunCommand.self, ValidateCommand.self, InspectCommand.self, GradcheckCommand.self,
+                      PlanCommand.self, ReduceCommand.self]
     )
 }
 

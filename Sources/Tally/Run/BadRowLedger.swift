@@ -16,12 +16,14 @@ final class BadRowLedger {
         ParquetColumn("raw", .bytes),
     ]
 
-    /// `quarantinePath` is where `quarantine.parquet` goes when the policy is `quarantine`.
-    init(policy: Pipeline.BadRows, quarantinePath: String, options: ParquetWriterOptions) throws {
+    /// `quarantinePath` is where `quarantine.parquet` goes when the policy is `quarantine`; nil
+    /// when nothing is published (a shard's map keeps its bad rows in its partials, `gradcheck`
+    /// drops them) and only the policy's limits apply.
+    init(policy: Pipeline.BadRows, quarantinePath: String?, options: ParquetWriterOptions = .init()) throws {
         self.policy = policy
-        quarantine = policy.policy == .quarantine
-            ? try TableWriter.open(path: quarantinePath, columns: Self.quarantineColumns, options: options)
-            : nil
+        quarantine = try quarantinePath.flatMap { path in
+            policy.policy == .quarantine ? try TableWriter.open(path: path, columns: Self.quarantineColumns, options: options) : nil
+        }
     }
 
     /// Records the bad rows of one batch of `file` (its path as written to outputs).

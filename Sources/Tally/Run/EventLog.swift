@@ -54,6 +54,15 @@ public final class EventLog: @unchecked Sendable {
         ])
     }
 
+    /// Something the user should know that does not stop the run.
+    func warning(_ event: String, _ message: String) {
+        if format == .text {
+            Self.write("warning: \(message)\n")
+        } else {
+            json("warning", event, message, [])
+        }
+    }
+
     /// The run ends with `exitCode`; `error` is its failure, if any.
     public func finish(exitCode: Int32, error: TallyError?, summary: String?) {
         if format == .text {

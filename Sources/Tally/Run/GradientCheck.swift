@@ -137,7 +137,7 @@ public struct GradientCheck {
     /// The counting pass and the reduction on the first `rows` rows.
     private func evaluate(_ pipeline: Pipeline, _ inputs: RunInputs,
                           weightDeltas: [String: [Int: Double]] = [:]) throws -> (Fold, Reduction) {
-        let ledger = try BadRowLedger(policy: pipeline.input.badRows, quarantinePath: "", options: .init())
+        let ledger = try BadRowLedger(policy: pipeline.input.badRows, quarantinePath: nil)
         let fold = try Passes.count(pipeline, inputs, ledger: ledger, settings(weightDeltas: weightDeltas))
         return (fold, try Reducer.reduce(fold, pipeline: pipeline, target: inputs.target, embeddingFile: inputs.embeddingFile))
     }

@@ -4,7 +4,8 @@ import Foundation
 /// loss's target and the embedding table. Read once; a run, or each of `gradcheck`'s
 /// evaluations, starts from it.
 struct RunInputs: Sendable {
-    let files: [InputFile]
+    /// The files to read (a shard's map reads only its own).
+    var files: [InputFile]
     /// The tokenized roles (`RowRules.roles`) and each one's loaded vocabulary.
     let roles: [Role]
     let loaded: [LoadedVocabulary]
@@ -14,14 +15,7 @@ struct RunInputs: Sendable {
     var embeddingFile: KeyedValues?
 
     init(_ pipeline: Pipeline) throws {
-        do {
-            files = try InputFiles.expand(pipeline.input.paths.map(\.value), base: pipeline.folder)
-        } catch let error as TallyError where error.kind == .noInput {
-            // Name the place in the pipeline file, and the patterns as the user can read them.
-            let patterns = pipeline.input.paths.map { "'\(InputFiles.display($0.value))'" }.joined(separator: ", ")
-            throw TallyError(.noInput, stage: .read, at: pipeline.input.paths.first?.location,
-                             "no input file matched \(patterns)")
-        }
+        files = try Self.files(pipeline)
         roles = RowRules(pipeline).roles
         loaded = try roles.map { role in
             let settings = pipeline.vocabulary[role]!
@@ -46,6 +40,18 @@ struct RunInputs: Sendable {
         }
         embeddingFile = try embedding?.table.map {
             try KeyedValues.read($0.value, roles: [.item], columns: vectorColumns!, base: pipeline.folder)
+        }
+    }
+
+    /// The pipeline's input files, in path order.
+    static func files(_ pipeline: Pipeline) throws -> [InputFile] {
+        do {
+            return try InputFiles.expand(pipeline.input.paths.map(\.value), base: pipeline.folder)
+        } catch let error as TallyError where error.kind == .noInput {
+            // Name the place in the pipeline file, and the patterns as the user can read them.
+            let patterns = pipeline.input.paths.map { "'\(InputFiles.display($0.value))'" }.joined(separator: ", ")
+            throw TallyError(.noInput, stage: .read, at: pipeline.input.paths.first?.location,
+                             "no input file matched \(patterns)")
         }
     }
 

@@ -35,10 +35,31 @@ public struct PipelineRun {
         self.options = options
     }
 
+    /// Where a published run's per-file partials come from.
+    private enum Source {
+        /// The logs, with the state cache when there is one.
+        case logs(cache: PartialStore?)
+        /// The partials folder of a sharded run, filled by the shards' maps (`tally reduce`).
+        case partials(PartialStore)
+    }
+
     /// Runs the pipeline; on failure the previous output is untouched and nothing is left behind.
     public func run() throws -> Report {
-        let started = Clock.now
         let inputs = try RunInputs(pipeline)
+        let cache = try (options.stateDir ?? pipeline.run.stateDir?.value).map { try PartialStore(folder: $0, pipeline: pipeline, inputs: inputs) }
+        return try publish(inputs, from: .logs(cache: cache))
+    }
+
+    /// `tally reduce`: folds the partials that the shards' maps wrote into `partials` (every
+    /// input file must have one) and publishes the outputs exactly as `run()` does. With
+    /// per-row gradients, `event_grads.parquet` is written once the gradient maps have run.
+    public func reduce(partials: String) throws -> Report {
+        let inputs = try RunInputs(pipeline)
+        return try publish(inputs, from: .partials(PartialStore(folder: partials, pipeline: pipeline, inputs: inputs)))
+    }
+
+    private func publish(_ inputs: RunInputs, from source: Source) throws -> Report {
+        let started = Clock.now
         let folder = try OutputFolder(path: pipeline.output.dir.value)
         var published = false
         defer { if !published { folder.discard() } }
@@ -46,34 +67,27 @@ public struct PipelineRun {
         var outputs = Outputs(folder: folder, pipeline: pipeline)
         let ledger = try BadRowLedger(policy: pipeline.input.badRows, quarantinePath: folder.file("quarantine.parquet"),
                                       options: outputs.options)
-        let workers = options.workers ?? pipeline.run.workers ?? ProcessInfo.processInfo.activeProcessorCount
         let timings = StageTimings()
-        EventLog.shared.start(pipeline, files: inputs.files.count, workers: max(1, workers))
-        var settings = Passes.Settings(workers: max(1, workers), batchBytes: options.batchBytes,
-                                       progress: options.progress ? Progress.onTerminal(totalBytes: inputs.files.reduce(0) { $0 + $1.size }) : nil,
-                                       timings: timings)
+        var settings = passSettings(inputs, timings: timings)
+        EventLog.shared.start(pipeline, files: inputs.files.count, workers: settings.workers)
         defer { settings.progress?.finish() }
-        let stateDir = options.stateDir ?? pipeline.run.stateDir?.value
-        let cache = try stateDir.map {
-            try StateCache(folder: $0, pipeline: pipeline, roles: inputs.roles, channels: Channels(pipeline).count)
-        }
-        let fold = try Passes.count(pipeline, inputs, ledger: ledger, settings, cached: cache?.lookup(inputs.files) ?? [:],
+        let fold: Fold
+        switch source {
+        case .logs(let cache):
+            fold = try Passes.count(pipeline, inputs, ledger: ledger, settings, cached: cache?.lookup(inputs.files) ?? [:],
                                     finished: cache.map { cache in { cache.save($0, $1) } })
-        try cache?.finish()
-        cache?.prune(keeping: inputs.files)
+            try cache?.finish()
+            cache?.prune(keeping: inputs.files)
+        case .partials(let store):
+            fold = try Passes.count(pipeline, inputs, ledger: ledger, settings, cached: try store.require(inputs.files))
+        }
         settings.progress = nil
 
         let reduction = try timings.measure(.reduce) {
             try Reducer.reduce(fold, pipeline: pipeline, target: inputs.target, embeddingFile: inputs.embeddingFile)
         }
         if pipeline.gradients.perEvent {
-            // ∂L/∂v exists only now: a second pass gives every kept row its gradient.
-            let sink = try EventGradientSink(path: folder.file("event_grads.parquet"), shape: reduction.shape,
-                                             options: outputs.options)
-            try Passes.gradients(pipeline, inputs, model: Reducer.rowGradients(reduction, fold: fold, pipeline: pipeline),
-                                 sink: sink, settings)
-            try sink.close()
-            outputs.record("event_grads.parquet", rows: sink.rows)
+            try writeEventGradients(inputs, source: source, fold: fold, reduction: reduction, to: &outputs, settings)
         }
         try timings.measure(.write) {
             if let quarantined = try ledger.close() { outputs.record("quarantine.parquet", rows: quarantined) }
@@ -90,6 +104,40 @@ public struct PipelineRun {
         published = true
         return Report(outputFolder: pipeline.output.dir.value, rowsRead: fold.runStats.read, rowsKept: fold.runStats.kept,
                       badRows: fold.runStats.bad, loss: reduction.loss)
+    }
+
+    /// `event_grads.parquet`: ∂L/∂v exists only now, so a second pass over the logs gives every
+    /// kept row its gradient; `tally reduce` copies the parts the gradient maps wrote instead
+    /// (and leaves the file out, with a warning, until they have run).
+    private func writeEventGradients(_ inputs: RunInputs, source: Source, fold: Fold, reduction: Reduction,
+                                     to outputs: inout Outputs, _ settings: Passes.Settings) throws {
+        let path = outputs.folder.file("event_grads.parquet")
+        switch source {
+        case .logs:
+            let sink = try EventGradientSink(path: path, shape: reduction.shape, options: outputs.options)
+            try Passes.gradients(pipeline, inputs, model: Reducer.rowGradients(reduction, fold: fold, pipeline: pipeline),
+                                 sink: sink, settings)
+            try sink.close()
+            outputs.record("event_grads.parquet", rows: sink.rows)
+        case .partials(let store):
+            let digest = GradientParts.digest(pipeline: pipeline, fold: fold, loss: reduction.loss)
+            guard try GradientParts.available(for: inputs.files, in: store, digest: digest) else {
+                EventLog.shared.warning("event_grads_pending", "event_grads.parquet is not written yet: run the gradient maps "
+                                        + "(tally run --shard I/N --partials DIR --gradients-from OUTPUT), then tally reduce again")
+                return
+            }
+            let sink = try EventGradientSink(path: path, shape: reduction.shape, options: outputs.options)
+            try GradientParts.copy(inputs.files, from: store, digest: digest, to: sink)
+            try sink.close()
+            outputs.record("event_grads.parquet", rows: sink.rows)
+        }
+    }
+
+    /// The settings of a pass over `inputs`: the worker count and the progress line.
+    func passSettings(_ inputs: RunInputs, timings: StageTimings) -> Passes.Settings {
+        let workers = options.workers ?? pipeline.run.workers ?? ProcessInfo.processInfo.activeProcessorCount
+        let progress = options.progress ? Progress.onTerminal(totalBytes: inputs.files.reduce(0) { $0 + $1.size }) : nil
+        return Passes.Settings(workers: max(1, workers), batchBytes: options.batchBytes, progress: progress, timings: timings)
     }
 
     /// Saves each vocabulary with a `path` and mode `extend`, atomically (temporary file, rename).

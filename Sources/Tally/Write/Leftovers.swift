@@ -1,10 +1,20 @@
 import Foundation
 
-/// Temporary files and folders: written under a name that marks them (`.NAME.tally-tmp-PID`),
-/// renamed into place when complete, and removed by the next run when the process that made
-/// them is gone (killed runs leave them behind).
+/// Temporary files and folders: written under a name that marks them (`.NAME.tally-tmp-HOST.PID`),
+/// renamed into place when complete, and removed by the next run on the same host when the
+/// process that made them is gone (killed runs leave them behind). The host is in the name
+/// because shard tasks on several machines may share a partials folder: a process id means
+/// nothing on another host, and two hosts may run the same one.
 enum Leftovers {
     static let marker = ".tally-tmp-"
+    private static let owner = "\(host).\(getpid())"
+    private static let host: String = {
+        var name = [CChar](repeating: 0, count: 256)
+        guard gethostname(&name, name.count - 1) == 0 else { return "localhost" }
+        // Keep the name to characters that are safe in a file name.
+        let text = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return String(text.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" })
+    }()
 
     /// The temporary files and folders this process has made and not yet renamed or removed.
     private final class Registry: @unchecked Sendable {
@@ -17,7 +27,7 @@ enum Leftovers {
     /// The temporary name beside `path` for this process; it is tracked until `settled(_:)`.
     static func temporaryPath(for path: String) -> String {
         let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent().path + "/.\(url.lastPathComponent)\(marker)\(getpid())"
+        let temporary = url.deletingLastPathComponent().path + "/.\(url.lastPathComponent)\(marker)\(owner)"
         live.lock.withLock { _ = live.paths.insert(temporary) }
         return temporary
     }
@@ -59,11 +69,15 @@ enum Leftovers {
         }
     }
 
-    /// Removes the temporary files and folders in `folder` whose process is gone.
+    /// Removes the temporary files and folders in `folder` made on this host by a process that
+    /// is gone.
     static func remove(in folder: String) {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
         for name in names {
-            guard let range = name.range(of: marker), let pid = Int32(name[range.upperBound...]) else { continue }
+            guard let range = name.range(of: marker) else { continue }
+            let made = name[range.upperBound...]
+            guard let dot = made.lastIndex(of: "."), made[..<dot] == host,
+                  let pid = Int32(made[made.index(after: dot)...]) else { continue }
             if pid != getpid() && (kill(pid, 0) == 0 || errno == EPERM) { continue }   // still running
             try? FileManager.default.removeItem(atPath: "\(folder)/\(name)")
         }

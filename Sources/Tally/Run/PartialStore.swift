@@ -1,17 +1,30 @@
 import Dispatch
 import Foundation
 
-/// The state cache (`run.state_dir`, `--state`): one partial per input file, reused when the
-/// file's path, size and content and the settings that shape its partial are unchanged.
+/// A folder of per-file partials: the state cache (`run.state_dir`, `--state`), where a file's
+/// partial is reused when its path, size and content and the settings that shape it are
+/// unchanged, and the partials folder of a sharded run (`--partials`), which the shards' maps
+/// fill and `tally reduce` folds.
 ///
 /// An entry is `<settings>-<path>.partial`: the file's path, size and SHA-256, then the encoded
 /// partial. Entries are written to a temporary name and renamed, so a killed run leaves either
-/// the old entry or the new one; a damaged or foreign entry is a miss, never an error. Saving
-/// (hashing the file and writing the entry) runs off the fold queue; `finish()` waits for it.
-final class StateCache: @unchecked Sendable {
+/// the old entry or the new one, and a retried or duplicated shard task writes the same bytes
+/// again; a damaged or foreign entry is a miss, never an error. Saving (hashing the file and
+/// writing the entry) runs off the fold queue; `finish()` waits for it.
+final class PartialStore: @unchecked Sendable {
+    /// How an entry is matched to its file.
+    enum Check {
+        /// Path, size and SHA-256 of the content: the file is read to hash it.
+        case content
+        /// Path and size only, for `tally reduce`, which must not read the logs again (the maps
+        /// hashed them when they wrote the entries).
+        case size
+    }
+
     // Confinement: `failure` only under `lock`; everything else is immutable after init.
     let folder: String
-    private let settings: String
+    /// The digest of the counting settings that starts every entry's name.
+    let settings: String
     private let roles: Int
     private let channels: Int
     private let queue = DispatchQueue(label: "tally.state", qos: .utility)
@@ -20,36 +33,59 @@ final class StateCache: @unchecked Sendable {
     private var failure: TallyError?
     static let entryMagic = Array("TALLYSC1".utf8)
 
-    init(folder: String, pipeline: Pipeline, roles: [Role], channels: Int) throws {
+    init(folder: String, pipeline: Pipeline, inputs: RunInputs) throws {
         self.folder = folder
-        self.settings = String(Self.fingerprint(pipeline, roles: roles).prefix(16))
-        self.roles = roles.count
-        self.channels = channels
+        self.settings = String(Self.fingerprint(pipeline, roles: inputs.roles).prefix(16))
+        self.roles = inputs.roles.count
+        self.channels = Channels(pipeline).count
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         } catch {
             throw TallyError(.cannotCreateOutput, stage: .run, at: InputLocation(path: InputFiles.display(folder)),
-                             "cannot create the state folder: \(OutputFolder.reason(error))")
+                             "cannot create the folder of partials: \(OutputFolder.reason(error))")
         }
         Leftovers.remove(in: folder)
     }
 
-    /// The cached partials of `files` that can be reused, by file index.
-    func lookup(_ files: [InputFile]) -> [Int: FilePartial] {
+    /// The stored partials of `files` that match them, by file index.
+    func lookup(_ files: [InputFile], check: Check = .content) -> [Int: FilePartial] {
         var found: [Int: FilePartial] = [:]
         for (index, file) in files.enumerated() {
-            guard let bytes = FileManager.default.contents(atPath: entryPath(file)).map(Array.init) else { continue }
-            var reader = ByteReader(bytes)
-            guard (try? reader.bytesValue()) == Self.entryMagic,
-                  (try? reader.string()) == file.relativePath,
-                  (try? reader.int64()) == file.size,
-                  let hash = try? reader.bytesValue(),
-                  hash == (try? Self.contentHash(file)),
-                  let partial = FilePartial.decoded(Array(bytes[reader.position...]), roles: roles, channels: channels)
-            else { continue }
-            found[index] = partial
+            if let partial = entry(of: file, check: check) { found[index] = partial }
         }
         return found
+    }
+
+    /// The partial of every one of `files`, by file index (for `tally reduce`); exit 65 naming
+    /// the files whose partial is missing, damaged or was made with other settings.
+    func require(_ files: [InputFile]) throws -> [Int: FilePartial] {
+        let found = lookup(files, check: .size)
+        let missing = files.indices.filter { found[$0] == nil }.map { files[$0] }
+        guard !missing.isEmpty else { return found }
+        let names = Set((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
+        let described = missing.prefix(10).map { file in
+            let path = "'\(file.displayPath)'"
+            if names.contains(file.entryName(settings: settings)) { return path + " (its partial does not match the file's path and size, or is damaged)" }
+            let pathPart = file.entryName(settings: "")
+            return names.contains { $0.hasSuffix(pathPart) } ? path + " (made with other counting settings)" : path + " (missing)"
+        }
+        let more = missing.count > 10 ? "; and \(missing.count - 10) more" : ""
+        throw TallyError(.badInput, stage: .run, at: InputLocation(path: InputFiles.display(folder)),
+                         "no usable partial for \(missing.count) of \(files.count) input files: "
+                             + described.joined(separator: ", ") + more
+                             + "; run their shards (tally run --shard I/N --partials) first")
+    }
+
+    private func entry(of file: InputFile, check: Check) -> FilePartial? {
+        guard let bytes = FileManager.default.contents(atPath: entryPath(file)).map(Array.init) else { return nil }
+        var reader = ByteReader(bytes)
+        guard (try? reader.bytesValue()) == Self.entryMagic,
+              (try? reader.string()) == file.relativePath,
+              (try? reader.int64()) == file.size,
+              let hash = try? reader.bytesValue(),
+              check == .size || hash == (try? Self.contentHash(file))
+        else { return nil }
+        return FilePartial.decoded(Array(bytes[reader.position...]), roles: roles, channels: channels)
     }
 
     /// Saves `partial` as the entry of `file`, in the background.
@@ -83,14 +119,17 @@ final class StateCache: @unchecked Sendable {
 
     /// Removes the entries made with the same settings for files that are no longer inputs.
     func prune(keeping files: [InputFile]) {
-        let keep = Set(files.map { ($0.entryName(settings: settings)) })
+        let keep = Set(files.map { $0.entryName(settings: settings) })
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
         for name in names where name.hasPrefix(settings + "-") && name.hasSuffix(".partial") && !keep.contains(name) {
             try? FileManager.default.removeItem(atPath: "\(folder)/\(name)")
         }
     }
 
-    private func entryPath(_ file: InputFile) -> String { "\(folder)/\(file.entryName(settings: settings))" }
+    private func entryPath(_ file: InputFile) -> String { path(of: file, kind: "partial") }
+
+    /// The path of `file`'s entry of `kind` (`partial`, or `grads` for a gradient part).
+    func path(of file: InputFile, kind: String) -> String { "\(folder)/\(file.entryName(settings: settings, kind: kind))" }
 
     /// The SHA-256 of a file's bytes on disk, read in 1 MiB pieces.
     static func contentHash(_ file: InputFile) throws -> [UInt8] {
@@ -133,9 +172,9 @@ final class StateCache: @unchecked Sendable {
 }
 
 extension InputFile {
-    /// The name of this file's entry in a state folder: the settings digest, then a digest of
-    /// the file's path (as outputs write it).
-    func entryName(settings: String) -> String {
-        "\(settings)-\(SHA256.hex(SHA256.hash(Array(relativePath.utf8))).prefix(24)).partial"
+    /// The name of this file's entry of `kind` in a folder of partials: the settings digest,
+    /// then a digest of the file's path (as outputs write it).
+    func entryName(settings: String, kind: String = "partial") -> String {
+        "\(settings)-\(SHA256.hex(SHA256.hash(Array(relativePath.utf8))).prefix(24)).\(kind)"
     }
 }

@@ -1,0 +1,96 @@
+import Foundation
+
+/// The map side of a sharded run (`tally plan`, `tally run --shard`); `reduce(partials:)` is
+/// the other side. Every input file belongs to exactly one shard (`ShardPlan`); a shard's result
+/// is the partials of its files, the same values a one-machine run folds, so the reduce folds
+/// them into the same bytes.
+extension PipelineRun {
+    /// What a shard's map did.
+    public struct ShardReport: Sendable {
+        public var files: Int
+        /// Files whose partial was already in the folder (a retried or duplicated task).
+        public var reused: Int
+        public var rowsRead: Int
+        public var rowsKept: Int
+        public var badRows: Int
+    }
+
+    /// `tally plan`: which files go to which of `shards` shards, as JSON.
+    public func plan(shards: Int) throws -> String {
+        let shard = try Shard(index: 0, count: shards)
+        return ShardPlan(files: try RunInputs.files(pipeline), count: shard.count).json(pipeline: pipeline).rendered()
+    }
+
+    /// `tally run --shard I/N --partials DIR`: counts the files of `shard` and writes their
+    /// partials into `partials`. A file whose partial is already there (same path, size, content
+    /// and settings) is not read again, so a retried task redoes only what is missing.
+    public func map(shard: Shard, partials: String) throws -> ShardReport {
+        var inputs = try RunInputs(pipeline)
+        let store = try PartialStore(folder: partials, pipeline: pipeline, inputs: inputs)
+        inputs.files = ShardPlan(files: inputs.files, count: shard.count).files(of: shard)
+        let settings = passSettings(inputs, timings: StageTimings())
+        EventLog.shared.start(pipeline, files: inputs.files.count, workers: settings.workers)
+        defer { settings.progress?.finish() }
+        let existing = store.lookup(inputs.files)
+        let fold = try Passes.count(pipeline, inputs, ledger: try BadRowLedger(policy: pipeline.input.badRows, quarantinePath: nil),
+                                    settings, cached: existing, finished: { store.save($0, $1) })
+        try store.finish()
+        return ShardReport(files: inputs.files.count, reused: existing.count, rowsRead: fold.runStats.read,
+                           rowsKept: fold.runStats.kept, badRows: fold.runStats.bad)
+    }
+
+    /// `tally run --shard I/N --partials DIR --gradients-from OUTPUT`: the per-row gradients of
+    /// the files of `shard`, as parts in `partials` that the next `tally reduce` copies into
+    /// `event_grads.parquet`.
+    ///
+    /// ∂L/∂v is a function of the whole reduction, so the map folds every partial again — exactly
+    /// as `tally reduce` did, which reads no logs — and checks that `output` (the published
+    /// output of that reduce) has the same loss; then it reads only its own files.
+    public func mapGradients(shard: Shard, partials: String, output: String) throws -> ShardReport {
+        guard pipeline.gradients.perEvent else {
+            throw TallyError(.usage, stage: .run, at: InputLocation(path: InputFiles.display(pipeline.path)),
+                             "--gradients-from needs a pipeline with gradients.per_event: true")
+        }
+        var inputs = try RunInputs(pipeline)
+        let store = try PartialStore(folder: partials, pipeline: pipeline, inputs: inputs)
+        let plan = ShardPlan(files: inputs.files, count: shard.count)
+        var settings = passSettings(inputs, timings: StageTimings())
+        settings.progress = nil
+        EventLog.shared.start(pipeline, files: plan.shards[shard.index].count, workers: settings.workers)
+        let fold = try Passes.count(pipeline, inputs, ledger: try BadRowLedger(policy: pipeline.input.badRows, quarantinePath: nil),
+                                    settings, cached: try store.require(inputs.files))
+        let reduction = try Reducer.reduce(fold, pipeline: pipeline, target: inputs.target, embeddingFile: inputs.embeddingFile)
+        try checkPublished(output, loss: reduction.loss)
+
+        inputs.files = plan.files(of: shard)
+        let writer = GradientPartWriter(store: store, digest: GradientParts.digest(pipeline: pipeline, fold: fold, loss: reduction.loss))
+        do {
+            try Passes.gradients(pipeline, inputs, model: Reducer.rowGradients(reduction, fold: fold, pipeline: pipeline),
+                                 sink: writer, settings)
+        } catch {
+            writer.discard()
+            throw error
+        }
+        let stats = fold.inputs.filter { Set(inputs.files).contains($0.file) }.reduce(into: RowStats()) { $0 += $1.rows }
+        return ShardReport(files: inputs.files.count, reused: 0, rowsRead: stats.read, rowsKept: stats.kept, badRows: stats.bad)
+    }
+
+    /// Checks that `output` holds what `tally reduce` published from the same pipeline and
+    /// partials: its summary.json names this pipeline file's hash and the same loss.
+    private func checkPublished(_ output: String, loss: Double) throws {
+        let path = "\(output)/summary.json"
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw TallyError(.noInput, stage: .run, at: InputLocation(path: InputFiles.display(path)),
+                             "no published output here: run tally reduce first")
+        }
+        let summary = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+        let hash = (summary?["pipeline"] as? [String: Any])?["hash"] as? String
+        let published = summary?["loss"].map { ($0 as? NSNumber)?.doubleValue ?? .nan } ?? .infinity
+        let sameLoss = JSONValue.number(published).compact() == JSONValue.number(loss).compact()
+        guard hash == pipeline.hash, sameLoss else {
+            throw TallyError(.badInput, stage: .run, at: InputLocation(path: InputFiles.display(path)),
+                             "this output was not reduced from these partials with this pipeline file "
+                                 + "(loss \(published) there, \(loss) from the partials): run tally reduce again")
+        }
+    }
+}
