@@ -85,12 +85,16 @@ extension PipelineRun {
         }
         let summary = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
         let hash = (summary?["pipeline"] as? [String: Any])?["hash"] as? String
-        let published = summary?["loss"].map { ($0 as? NSNumber)?.doubleValue ?? .nan } ?? .infinity
-        let sameLoss = JSONValue.number(published).compact() == JSONValue.number(loss).compact()
+        // The loss as written, compared as text: Foundation's JSON parser may round the last
+        // digit, and summary.json writes the shortest text that reads back to the same bits.
+        let published = String(decoding: data, as: UTF8.self).split(separator: "\n")
+            .first { $0.hasPrefix("  \"loss\": ") }
+            .map { $0.dropFirst("  \"loss\": ".count).trimmingCharacters(in: CharacterSet(charactersIn: ", ")) }
+        let sameLoss = published == JSONValue.number(loss).compact()
         guard hash == pipeline.hash, sameLoss else {
             throw TallyError(.badInput, stage: .run, at: InputLocation(path: InputFiles.display(path)),
                              "this output was not reduced from these partials with this pipeline file "
-                                 + "(loss \(published) there, \(loss) from the partials): run tally reduce again")
+                                 + "(loss \(published ?? "none") there, \(loss) from the partials): run tally reduce again")
         }
     }
 }

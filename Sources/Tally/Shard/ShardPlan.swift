@@ -55,6 +55,9 @@ struct ShardPlan {
         let bytes = { (indices: [Int]) in indices.reduce(Int64(0)) { $0 + files[$1].size } }
         return .object([
             ("pipeline", .string(InputFiles.display(pipeline.path))),
+            // What a driver needs to run the reduce and, with per-row gradients, the second map.
+            ("output", .string(pipeline.output.dir.value)),
+            ("per_event_gradients", .bool(pipeline.gradients.perEvent)),
             ("shards", .int(Int64(shards.count))),
             ("files", .int(Int64(files.count))),
             ("bytes", .int(bytes(Array(files.indices)))),
