@@ -4,7 +4,7 @@
 
 - Slurm: integrations/slurm/submit.sh with a stand-in `sbatch` on PATH that runs each script at
   once, once per array index with SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT set, the way
-  the array and its `afterok` dependencies would.
+  the array and its `afterok` dependencies would; then failed indices resubmitted alone.
 - Kubernetes: the container command of map-job.yaml once per completion index, with
   $(JOB_COMPLETION_INDEX) expanded as the Job controller does and /data mapped to a folder,
   then that of reduce-job.yaml; and the Job's settings a shard run relies on (Indexed,
@@ -33,8 +33,10 @@ indices = [None]
 while arguments and arguments[0].startswith("--"):
     option = arguments.pop(0)
     if option.startswith("--array="):
-        first, last = option.split("=")[1].split("-")
-        indices = list(range(int(first), int(last) + 1))
+        indices = []
+        for part in option.split("=")[1].split(","):
+            first, _, last = part.partition("-")
+            indices += range(int(first), int(last or first) + 1)
 for index in indices:
     environment = dict(os.environ, SLURM_CPUS_PER_TASK="1", SLURM_JOB_ID="1")
     if index is not None:
@@ -77,6 +79,26 @@ def check_slurm(tally):
         differ = same_tables(os.path.join(folder, "expected"), os.path.join(folder, "out"))
         if differ:
             fail(f"slurm: these differ from the one-machine run: {differ}")
+        # Shards "failed": their partials are gone, and they are resubmitted by index — 0 and 2
+        # first (the reduce then misses shard 1's files), then 1.
+        def submit_shards(indices):
+            result = subprocess.run(["sbatch", "--parsable", f"--array={indices}", os.path.join(HERE, "slurm", "map.sbatch"),
+                                     "pipeline.yaml", "partials", "3"], cwd=folder, env=environment, capture_output=True, text=True)
+            if result.returncode != 0:
+                fail(f"slurm: resubmitting shards {indices} of 3 failed:\n{result.stderr}")
+
+        def reduce():
+            return subprocess.run(["bash", os.path.join(HERE, "slurm", "reduce.sbatch"), "pipeline.yaml", "partials", "--quiet"],
+                                  cwd=folder, env=environment, capture_output=True, text=True)
+
+        shutil.rmtree(os.path.join(folder, "partials"))
+        submit_shards("0,2")
+        if reduce().returncode != 65:
+            fail("slurm: the reduce did not notice that shard 1 of 3 had not run")
+        submit_shards("1")
+        result = reduce()
+        if result.returncode != 0:
+            fail(f"slurm: the reduce after resubmitting failed:\n{result.stderr}")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

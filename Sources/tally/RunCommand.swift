@@ -54,11 +54,14 @@ struct RunCommand: ParsableCommand {
             guard let shard = try shard.map(Shard.init(parsing:)), let partials = partials.map(absolute) else {
                 return try run.run().line
             }
-            let report = try gradientsFrom.map { try run.mapGradients(shard: shard, partials: partials, output: absolute($0)) }
-                ?? run.map(shard: shard, partials: partials)
+            if let output = gradientsFrom {
+                let report = try run.mapGradients(shard: shard, partials: partials, output: absolute(output))
+                return "shard \(shard): \(report.files) file(s), the gradients of \(report.rowsKept) rows in \(InputFiles.display(partials))"
+            }
+            let report = try run.map(shard: shard, partials: partials)
             let done = report.reused > 0 ? " (\(report.reused) already done)" : ""
             return "shard \(shard): \(report.files) file(s)\(done), \(report.rowsKept) of \(report.rowsRead) rows kept "
-                + "(\(report.badRows) bad); \(gradientsFrom == nil ? "partials" : "per-row gradient parts") in \(InputFiles.display(partials))"
+                + "(\(report.badRows) bad); partials in \(InputFiles.display(partials))"
         }
     }
 }

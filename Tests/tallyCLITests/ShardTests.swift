@@ -5,8 +5,8 @@ import Testing
 /// `tally reduce`, the gradient maps, `tally reduce` again — publishes the same bytes as
 /// `tally run` on one machine, for any number of shards.
 @Suite struct ShardTests {
-    /// Decay, a parameter gradient, per-row gradients and quarantined bad rows, over files of
-    /// different sizes (plain and zstd).
+    /// Decay, a parameter gradient, per-row gradients, quarantined bad rows and a persistent
+    /// vocabulary, over files of different sizes (plain and zstd).
     static let pipeline = """
         version: 1
         name: sharded
@@ -17,7 +17,7 @@ import Testing
           bad_rows: {policy: quarantine}
         vocabulary:
           user: {order: first_seen}
-          item: {order: frequency, min_count: 2, oov: bucket}
+          item: {path: vocab/items.parquet, mode: extend, order: frequency, min_count: 2, oov: bucket}
         count:
           key: [user, item]
           weight: {column: weight}
@@ -74,7 +74,10 @@ import Testing
         try Self.tally(["run", "sharded.yaml", "--var", "out=out", "--workers", "2"], in: folder)
         let expected = try Self.published(folder.appendingPathComponent("out"))
         #expect(expected.keys.contains("event_grads.parquet") && expected.keys.contains("quarantine.parquet"))
+        let vocabulary = folder.appendingPathComponent("vocab/items.parquet")
+        let expectedVocabulary = try Data(contentsOf: vocabulary)
         try FileManager.default.removeItem(at: folder.appendingPathComponent("out"))
+        try FileManager.default.removeItem(at: vocabulary)
 
         // The plan: every file in exactly one shard.
         let plan = try Self.tally(["plan", "sharded.yaml", "--var", "out=out", "--shards", "\(shards)"], in: folder)
@@ -104,6 +107,8 @@ import Testing
         // Reduce; the gradient maps; reduce again.
         try Self.tally(["reduce", "sharded.yaml", "--var", "out=out", "--partials", "parts"], in: folder)
         #expect(try Set(Self.published(folder.appendingPathComponent("out")).keys) == Set(expected.keys).subtracting(["event_grads.parquet"]))
+        // The vocabulary is written back only with the complete output.
+        #expect(!FileManager.default.fileExists(atPath: vocabulary.path))
         for index in 0..<shards {
             try Self.tally(["run", "sharded.yaml", "--var", "out=out", "--shard", "\(index)/\(shards)", "--partials", "parts",
                             "--gradients-from", "out"], in: folder)
@@ -114,6 +119,7 @@ import Testing
         for (file, bytes) in expected {
             #expect(reduced[file] == bytes, "\(file) differs between tally run and \(shards) shards")
         }
+        #expect(try Data(contentsOf: vocabulary) == expectedVocabulary, "the written-back vocabulary differs")
     }
 
     @Test func reduceNamesTheFilesWithoutAPartialAndPublishesNothing() throws {
@@ -158,21 +164,50 @@ import Testing
         #expect(!partials.contains { $0.contains("tally-tmp") })
     }
 
-    @Test func theGradientMapsNeedThePublishedReduceOfTheSamePartials() throws {
+    @Test func theGradientMapsNeedTheReduceAndItsPublishedOutput() throws {
+        let folder = try Self.sandbox()
+        defer { EndToEnd.cleanUp(folder) }
+        let gradients = ["run", "sharded.yaml", "--var", "out=out", "--shard", "0/2", "--partials", "parts", "--gradients-from", "out"]
+        let noFolder = try Self.tally(gradients, in: folder, status: 66)
+        #expect(noFolder.stderr.contains("no such folder of partials"), "\(noFolder.transcript)")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("parts").path))
+        for index in 0..<2 {
+            try Self.tally(["run", "sharded.yaml", "--var", "out=out", "--shard", "\(index)/2", "--partials", "parts"], in: folder)
+        }
+        let unreduced = try Self.tally(gradients, in: folder, status: 66)
+        #expect(unreduced.stderr.contains("no row-gradient model for these settings here: run tally reduce first"), "\(unreduced.transcript)")
+
+        // The reduce leaves the model; an output published by another run is refused.
+        try Self.tally(["reduce", "sharded.yaml", "--var", "out=out", "--partials", "parts"], in: folder)
+        try Self.tally(["run", "sharded.yaml", "--var", "out=other"], in: folder)
+        var foreign = gradients
+        foreign[foreign.count - 1] = "other"
+        let other = try Self.tally(foreign, in: folder, status: 65)
+        #expect(other.stderr.contains("was not reduced from these partials"), "\(other.transcript)")
+        try Self.tally(gradients, in: folder)
+
+        // Some parts but not all: the reduce names the files without one and publishes nothing new.
+        let before = try EndToEnd.files(in: folder.appendingPathComponent("out"))
+        let some = try Self.tally(["reduce", "sharded.yaml", "--var", "out=out", "--partials", "parts"], in: folder, status: 65)
+        #expect(some.stderr.contains("no usable per-row gradient part for"), "\(some.transcript)")
+        #expect(try EndToEnd.files(in: folder.appendingPathComponent("out")) == before)
+    }
+
+    @Test func reduceRefusesAFileChangedSinceItsMap() throws {
         let folder = try Self.sandbox()
         defer { EndToEnd.cleanUp(folder) }
         for index in 0..<2 {
             try Self.tally(["run", "sharded.yaml", "--var", "out=out", "--shard", "\(index)/2", "--partials", "parts"], in: folder)
         }
-        let map = ["run", "sharded.yaml", "--var", "out=out", "--shard", "0/2", "--partials", "parts", "--gradients-from", "out"]
-        let unpublished = try Self.tally(map, in: folder, status: 66)
-        #expect(unpublished.stderr.contains("no published output here: run tally reduce first"), "\(unpublished.transcript)")
-
-        // An output reduced from other partials (one file fewer) is refused.
-        try Self.tally(["reduce", "sharded.yaml", "--var", "out=out", "--partials", "parts"], in: folder)
-        try FileManager.default.removeItem(at: folder.appendingPathComponent("logs/part-1.csv"))
-        let stale = try Self.tally(map, in: folder, status: 65)
-        #expect(stale.stderr.contains("was not reduced from these partials"), "\(stale.transcript)")
+        // Same size, new content and time: reduce does not read the logs, but sees the change.
+        let log = folder.appendingPathComponent("logs/part-1.csv")
+        var text = try String(contentsOf: log, encoding: .utf8)
+        text = text.replacingOccurrences(of: "view", with: "VIEW")
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(60)], ofItemAtPath: log.path)
+        try Data(text.utf8).write(to: log)
+        let changed = try Self.tally(["reduce", "sharded.yaml", "--var", "out=out", "--partials", "parts"], in: folder, status: 65)
+        #expect(changed.stderr.contains("logs/part-1.csv' (changed since its partial was made"), "\(changed.transcript)")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("out").path))
     }
 
     @Test(arguments: [

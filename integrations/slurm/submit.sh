@@ -15,11 +15,11 @@ export TALLY=$tally
 plan=$("$tally" plan "$pipeline" --shards "$shards" "$@")
 field() { python3 -c 'import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$plan" "$1"; }
 
-map=$(sbatch --parsable --array=0-$((shards - 1)) "$here/map.sbatch" "$pipeline" "$partials" "$@")
+map=$(sbatch --parsable --array=0-$((shards - 1)) "$here/map.sbatch" "$pipeline" "$partials" "$shards" "$@")
 last=$(sbatch --parsable --dependency=afterok:"$map" "$here/reduce.sbatch" "$pipeline" "$partials" "$@")
 if [[ $(field per_event_gradients) == True ]]; then
     gradients=$(sbatch --parsable --dependency=afterok:"$last" --array=0-$((shards - 1)) \
-        "$here/map.sbatch" "$pipeline" "$partials" --gradients-from "$(field output)" "$@")
+        "$here/map.sbatch" "$pipeline" "$partials" "$shards" --gradients-from "$(field output)" "$@")
     last=$(sbatch --parsable --dependency=afterok:"$gradients" "$here/reduce.sbatch" "$pipeline" "$partials" "$@")
 fi
 echo "submitted: map $map, last step $last; the output goes to $(field output)"

@@ -53,16 +53,9 @@ extension FilePartial {
             for k in 0..<roles {
                 let arena = try input.bytesValue()
                 let ends = try input.array(of: Int.self), hashes = try input.array(of: UInt64.self)
+                guard let table = IdTable(arena: arena, ends: ends, hashes: hashes) else { return nil }
                 var ids = LocalIds()
-                var start = 0
-                for (end, hash) in zip(ends, hashes) {
-                    guard end >= start, end <= arena.count else { return nil }
-                    let inserted = arena[start..<end].withUnsafeBytes { key in
-                        byteHash(key) == hash && ids.table.insert(key, hash: hash).inserted
-                    }
-                    guard inserted else { return nil }
-                    start = end
-                }
+                ids.table = table
                 ids.rows = try input.array(of: Int64.self)
                 ids.firstLine = try input.array(of: Int.self)
                 guard ends.count == hashes.count, ids.rows.count == ends.count, ids.firstLine.count == ends.count else { return nil }

@@ -47,8 +47,8 @@ struct KeyTable: Sendable {
         self.anchor = anchor
     }
 
-    /// Builds the index of `keys`.
-    private mutating func index() {
+    /// Builds the index of `keys` (needed by `find` on a table made from arrays).
+    mutating func buildIndex() {
         var size = 16
         while size < max(capacity, keys.count) * 2 { size <<= 1 }
         slots = Array(repeating: 0, count: size)
@@ -206,7 +206,7 @@ struct KeyTable: Sendable {
     /// The row of `key`, inserting a zero row when it is new.
     @inline(__always)
     mutating func row(for key: UInt64) -> Int {
-        if slots.isEmpty { index() }
+        if slots.isEmpty { buildIndex() }
         var slot = Int(truncatingIfNeeded: mix64(key)) & mask
         while true {
             let entry = slots[slot]
@@ -226,6 +226,6 @@ struct KeyTable: Sendable {
 
     private mutating func grow() {
         slots = []
-        index()
+        buildIndex()
     }
 }

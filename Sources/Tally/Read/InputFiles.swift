@@ -19,15 +19,19 @@ public struct InputFile: Sendable, Hashable {
     public var relativePath: String
     /// Size of the file on disk (compressed size for zstd), in bytes.
     public var size: Int64
+    /// Last modification time, in nanoseconds since the epoch (how `tally reduce` tells that a
+    /// file changed since its map without reading it).
+    public var modified: Int64
     /// Whether the file starts with a zstd frame or a skippable frame (decided by its first four
     /// bytes, never by its name). An empty file is a plain, empty CSV file.
     public var isZstd: Bool
 
-    public init(path: String, displayPath: String, relativePath: String, size: Int64, isZstd: Bool) {
+    public init(path: String, displayPath: String, relativePath: String, size: Int64, modified: Int64 = 0, isZstd: Bool) {
         self.path = path
         self.displayPath = displayPath
         self.relativePath = relativePath
         self.size = size
+        self.modified = modified
         self.isZstd = isZstd
     }
 
@@ -45,6 +49,7 @@ public struct InputFile: Sendable, Hashable {
         self.init(path: absolute, displayPath: display,
                   relativePath: PathText.relative(absolute, to: PathText.normalize(base)),
                   size: Int64(info.st_size),
+                  modified: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
                   isZstd: try ZstdMagic.fileStartsWithFrame(absolute, displayPath: display))
     }
 }

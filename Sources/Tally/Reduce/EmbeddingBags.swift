@@ -90,6 +90,12 @@ struct EmbeddingTable: Sendable {
     /// d values per item index, back to back.
     private(set) var values: [Double]
 
+    /// A table of `dim` values per item index, back to back.
+    init(dim: Int, values: [Double]) {
+        self.dim = dim
+        self.values = values
+    }
+
     /// - Parameters:
     ///   - ids: the id of each item index (nil for the OOV bucket).
     ///   - file: rows keyed by `item_id`, columns e0..e{d−1}.

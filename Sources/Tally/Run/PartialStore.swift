@@ -6,8 +6,8 @@ import Foundation
 /// unchanged, and the partials folder of a sharded run (`--partials`), which the shards' maps
 /// fill and `tally reduce` folds.
 ///
-/// An entry is `<settings>-<path>.partial`: the file's path, size and SHA-256, then the encoded
-/// partial. Entries are written to a temporary name and renamed, so a killed run leaves either
+/// An entry is `<settings>-<path>.partial`: the file's path, size, modification time and
+/// SHA-256, then the encoded partial (which ends with its own SHA-256). Entries are written to a temporary name and renamed, so a killed run leaves either
 /// the old entry or the new one, and a retried or duplicated shard task writes the same bytes
 /// again; a damaged or foreign entry is a miss, never an error. Saving (hashing the file and
 /// writing the entry) runs off the fold queue; `finish()` waits for it.
@@ -16,9 +16,9 @@ final class PartialStore: @unchecked Sendable {
     enum Check {
         /// Path, size and SHA-256 of the content: the file is read to hash it.
         case content
-        /// Path and size only, for `tally reduce`, which must not read the logs again (the maps
-        /// hashed them when they wrote the entries).
-        case size
+        /// Path, size and modification time, for `tally reduce`, which must not read the logs
+        /// again (the maps hashed them when they wrote the entries).
+        case metadata
     }
 
     // Confinement: `failure` only under `lock`; everything else is immutable after init.
@@ -31,13 +31,20 @@ final class PartialStore: @unchecked Sendable {
     private let group = DispatchGroup()
     private let lock = NSLock()
     private var failure: TallyError?
-    static let entryMagic = Array("TALLYSC1".utf8)
+    static let entryMagic = Array("TALLYPE2".utf8)
 
-    init(folder: String, pipeline: Pipeline, inputs: RunInputs) throws {
+    /// - Parameter existing: the folder must exist already (`tally reduce` and the gradient maps
+    ///   read what the maps wrote); else it is created.
+    init(folder: String, pipeline: Pipeline, inputs: RunInputs, existing: Bool = false) throws {
         self.folder = folder
         self.settings = String(Self.fingerprint(pipeline, roles: inputs.roles).prefix(16))
         self.roles = inputs.roles.count
         self.channels = Channels(pipeline).count
+        var isFolder: ObjCBool = false
+        if existing, !FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) || !isFolder.boolValue {
+            throw TallyError(.noInput, stage: .run, at: InputLocation(path: InputFiles.display(folder)),
+                             "no such folder of partials: run the shards' maps (tally run --shard I/N --partials) first")
+        }
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         } catch {
@@ -59,13 +66,13 @@ final class PartialStore: @unchecked Sendable {
     /// The partial of every one of `files`, by file index (for `tally reduce`); exit 65 naming
     /// the files whose partial is missing, damaged or was made with other settings.
     func require(_ files: [InputFile]) throws -> [Int: FilePartial] {
-        let found = lookup(files, check: .size)
+        let found = lookup(files, check: .metadata)
         let missing = files.indices.filter { found[$0] == nil }.map { files[$0] }
         guard !missing.isEmpty else { return found }
         let names = Set((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
         let described = missing.prefix(10).map { file in
             let path = "'\(file.displayPath)'"
-            if names.contains(file.entryName(settings: settings)) { return path + " (its partial does not match the file's path and size, or is damaged)" }
+            if names.contains(file.entryName(settings: settings)) { return path + " (changed since its partial was made, or the partial is damaged)" }
             let pathPart = file.entryName(settings: "")
             return names.contains { $0.hasSuffix(pathPart) } ? path + " (made with other counting settings)" : path + " (missing)"
         }
@@ -82,8 +89,9 @@ final class PartialStore: @unchecked Sendable {
         guard (try? reader.bytesValue()) == Self.entryMagic,
               (try? reader.string()) == file.relativePath,
               (try? reader.int64()) == file.size,
+              let modified = try? reader.int64(),
               let hash = try? reader.bytesValue(),
-              check == .size || hash == (try? Self.contentHash(file))
+              check == .metadata ? modified == file.modified : hash == (try? Self.contentHash(file))
         else { return nil }
         return FilePartial.decoded(Array(bytes[reader.position...]), roles: roles, channels: channels)
     }
@@ -98,13 +106,14 @@ final class PartialStore: @unchecked Sendable {
                 entry.write(bytes: Self.entryMagic)
                 entry.write(file.relativePath)
                 entry.write(file.size)
+                entry.write(file.modified)
                 entry.write(bytes: try Self.contentHash(file))
                 try Leftovers.writeAtomically(entry.bytes + partial.encoded(), to: entryPath(file))
             } catch {
                 lock.withLock {
                     if failure == nil {
                         failure = error as? TallyError ?? TallyError(.io, stage: .run, at: InputLocation(path: InputFiles.display(folder)),
-                                                                      "cannot save to the state folder: \(error)")
+                                                                      "cannot save a partial: \(error)")
                     }
                 }
             }
@@ -115,6 +124,40 @@ final class PartialStore: @unchecked Sendable {
     func finish() throws {
         group.wait()
         if let failure = lock.withLock({ failure }) { throw failure }
+    }
+
+    /// Runs `body` (which saves partials); waits for the saves even when it throws, so that a
+    /// failed run leaves no half-written temporary behind.
+    func saving<Result>(_ body: () throws -> Result) throws -> Result {
+        let result: Result
+        do {
+            result = try body()
+        } catch {
+            group.wait()
+            throw error
+        }
+        try finish()
+        return result
+    }
+
+    /// Saves the row-gradient model of a reduction, for the gradient maps.
+    func save(_ model: GradientModel) throws {
+        try Leftovers.writeAtomically(model.encoded(), to: "\(folder)/\(settings).\(GradientModel.kind)")
+    }
+
+    /// The row-gradient model `tally reduce` saved: exit 66 when there is none, 65 when it is
+    /// damaged.
+    func model(_ pipeline: Pipeline, _ inputs: RunInputs) throws -> GradientModel {
+        let path = "\(folder)/\(settings).\(GradientModel.kind)"
+        guard let bytes = FileManager.default.contents(atPath: path) else {
+            throw TallyError(.noInput, stage: .run, at: InputLocation(path: InputFiles.display(folder)),
+                             "no row-gradient model for these settings here: run tally reduce first")
+        }
+        guard let model = GradientModel.decoded(Array(bytes), pipeline: pipeline, inputs: inputs) else {
+            throw TallyError(.badInput, stage: .run, at: InputLocation(path: InputFiles.display(path)),
+                             "not an intact row-gradient model: run tally reduce again")
+        }
+        return model
     }
 
     /// Removes the entries made with the same settings for files that are no longer inputs.

@@ -55,7 +55,7 @@ public struct PipelineRun {
     /// per-row gradients, `event_grads.parquet` is written once the gradient maps have run.
     public func reduce(partials: String) throws -> Report {
         let inputs = try RunInputs(pipeline)
-        return try publish(inputs, from: .partials(PartialStore(folder: partials, pipeline: pipeline, inputs: inputs)))
+        return try publish(inputs, from: .partials(PartialStore(folder: partials, pipeline: pipeline, inputs: inputs, existing: true)))
     }
 
     private func publish(_ inputs: RunInputs, from source: Source) throws -> Report {
@@ -74,9 +74,11 @@ public struct PipelineRun {
         let fold: Fold
         switch source {
         case .logs(let cache):
-            fold = try Passes.count(pipeline, inputs, ledger: ledger, settings, cached: cache?.lookup(inputs.files) ?? [:],
-                                    finished: cache.map { cache in { cache.save($0, $1) } })
-            try cache?.finish()
+            let count = {
+                try Passes.count(pipeline, inputs, ledger: ledger, settings, cached: cache?.lookup(inputs.files) ?? [:],
+                                 finished: cache.map { cache in { cache.save($0, $1) } })
+            }
+            fold = try cache.map { try $0.saving(count) } ?? count()
             cache?.prune(keeping: inputs.files)
         case .partials(let store):
             fold = try Passes.count(pipeline, inputs, ledger: ledger, settings, cached: try store.require(inputs.files))
@@ -86,9 +88,8 @@ public struct PipelineRun {
         let reduction = try timings.measure(.reduce) {
             try Reducer.reduce(fold, pipeline: pipeline, target: inputs.target, embeddingFile: inputs.embeddingFile)
         }
-        if pipeline.gradients.perEvent {
-            try writeEventGradients(inputs, source: source, fold: fold, reduction: reduction, to: &outputs, settings)
-        }
+        let complete = try !pipeline.gradients.perEvent
+            || writeEventGradients(inputs, source: source, fold: fold, reduction: reduction, to: &outputs, settings)
         try timings.measure(.write) {
             if let quarantined = try ledger.close() { outputs.record("quarantine.parquet", rows: quarantined) }
             try outputs.writeCounts(reduction)
@@ -99,7 +100,9 @@ public struct PipelineRun {
         let summary = Summary(pipeline: pipeline, fold: fold, reduction: reduction, outputs: outputs.rows,
                               timings: timings, totalSeconds: Clock.seconds(since: started))
         try summary.write(to: folder.file("summary.json"))
-        try writeBackVocabularies(reduction, options: outputs.options)
+        // Not before the per-row gradients are in: the gradient maps and the last reduce must
+        // start from the same vocabularies as this one.
+        if complete { try writeBackVocabularies(reduction, options: outputs.options) }
         try folder.publish()
         published = true
         return Report(outputFolder: pipeline.output.dir.value, rowsRead: fold.runStats.read, rowsKept: fold.runStats.kept,
@@ -107,14 +110,16 @@ public struct PipelineRun {
     }
 
     /// `event_grads.parquet`: ∂L/∂v exists only now, so a second pass over the logs gives every
-    /// kept row its gradient; `tally reduce` copies the parts the gradient maps wrote instead
-    /// (and leaves the file out, with a warning, until they have run).
+    /// kept row its gradient. `tally reduce` copies the parts the gradient maps wrote instead;
+    /// before they have run, it leaves them the reduction's row-gradient model, and the file out,
+    /// with a warning. Returns whether the file was written.
     private func writeEventGradients(_ inputs: RunInputs, source: Source, fold: Fold, reduction: Reduction,
-                                     to outputs: inout Outputs, _ settings: Passes.Settings) throws {
-        let path = outputs.folder.file("event_grads.parquet")
+                                     to outputs: inout Outputs, _ settings: Passes.Settings) throws -> Bool {
+        let (path, options) = (outputs.folder.file("event_grads.parquet"), outputs.options)
+        let sink = { try EventGradientSink(path: path, shape: reduction.shape, options: options) }
         switch source {
         case .logs:
-            let sink = try EventGradientSink(path: path, shape: reduction.shape, options: outputs.options)
+            let sink = try sink()
             try Passes.gradients(pipeline, inputs, model: Reducer.rowGradients(reduction, fold: fold, pipeline: pipeline),
                                  sink: sink, settings)
             try sink.close()
@@ -122,15 +127,18 @@ public struct PipelineRun {
         case .partials(let store):
             let digest = GradientParts.digest(pipeline: pipeline, fold: fold, loss: reduction.loss)
             guard try GradientParts.available(for: inputs.files, in: store, digest: digest) else {
+                try store.save(GradientModel(pipelineHash: pipeline.hash, loss: reduction.loss, digest: digest,
+                                             gradients: Reducer.rowGradients(reduction, fold: fold, pipeline: pipeline)))
                 EventLog.shared.warning("event_grads_pending", "event_grads.parquet is not written yet: run the gradient maps "
                                         + "(tally run --shard I/N --partials DIR --gradients-from OUTPUT), then tally reduce again")
-                return
+                return false
             }
-            let sink = try EventGradientSink(path: path, shape: reduction.shape, options: outputs.options)
+            let sink = try sink()
             try GradientParts.copy(inputs.files, from: store, digest: digest, to: sink)
             try sink.close()
             outputs.record("event_grads.parquet", rows: sink.rows)
         }
+        return true
     }
 
     /// The settings of a pass over `inputs`: the worker count and the progress line.

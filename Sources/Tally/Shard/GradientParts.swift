@@ -20,19 +20,22 @@ enum GradientParts {
         return SHA256.hash(Array(text.utf8))
     }
 
-    /// Whether `folder` has the parts of `files` for the reduction `digest`: all of them (true)
-    /// or none (false, the gradient maps have not run yet); only some is exit 65, naming them.
+    /// Whether the store has the parts of `files` for the reduction `digest`: all of them (true)
+    /// or none (false: the gradient maps have not run for this reduction yet; parts of an earlier
+    /// one are left to be replaced). Some but not all is exit 65, naming the files without one.
     static func available(for files: [InputFile], in store: PartialStore, digest: [UInt8]) throws -> Bool {
-        let present = files.map { file in
-            (try? PartReader(file: file, store: store, digest: digest, checkingContent: false)) != nil
+        let problems: [String?] = files.map { file in
+            guard FileManager.default.fileExists(atPath: store.path(of: file, kind: kind)) else { return "missing" }
+            let usable = (try? PartReader(file: file, store: store, digest: digest, checkingContent: false)) != nil
+            return usable ? nil : "from another reduction, or damaged"
         }
-        if !present.contains(true) { return false }
-        if !present.contains(false) { return true }
-        let missing = files.indices.filter { !present[$0] }.map { "'\(files[$0].displayPath)'" }
+        if problems.allSatisfy({ $0 == nil }) { return true }
+        if problems.allSatisfy({ $0 != nil }) { return false }
+        let named = files.indices.compactMap { index in problems[index].map { "'\(files[index].displayPath)' (\($0))" } }
         throw TallyError(.badInput, stage: .run, at: InputLocation(path: InputFiles.display(store.folder)),
-                         "no usable per-row gradient part for \(missing.count) of \(files.count) input files: "
-                             + missing.prefix(10).joined(separator: ", ") + (missing.count > 10 ? ", …" : "")
-                             + "; run their gradient maps (tally run --shard I/N --partials DIR --gradients-from OUTPUT) first")
+                         "no usable per-row gradient part for \(named.count) of \(files.count) input files: "
+                             + named.prefix(10).joined(separator: ", ") + (named.count > 10 ? ", …" : "")
+                             + "; run their gradient maps (tally run --shard I/N --partials DIR --gradients-from OUTPUT) again")
     }
 
     /// Appends the rows of the part of each of `files`, in order, to `sink`.
@@ -113,17 +116,20 @@ final class GradientPartWriter: OrderedSink {
     private let digest: [UInt8]
     /// The part being written: its temporary path, descriptor and running hash.
     private var current: (temporary: String, descriptor: Int32, hasher: SHA256)?
+    /// Rows written, over every part.
+    private(set) var rows = 0
 
     init(store: PartialStore, digest: [UInt8]) {
         self.store = store
         self.digest = digest
     }
 
-    func add(_ rows: EventGradientRows, of file: InputFile) throws {
+    func add(_ output: EventGradientRows, of file: InputFile) throws {
         if current == nil { try open(file) }
         var chunk = ByteWriter()
-        rows.write(to: &chunk)
+        output.write(to: &chunk)
         try writeChunk(chunk.bytes, of: file)
+        rows += output.lines.count
     }
 
     func endFile(_ file: InputFile, index: Int) throws {
@@ -133,7 +139,7 @@ final class GradientPartWriter: OrderedSink {
         current = nil
         defer { Leftovers.settled(temporary) }
         let path = store.path(of: file, kind: GradientParts.kind)
-        let ok = write(descriptor, hasher.finalize()) && fsync(descriptor) == 0
+        let ok = Leftovers.writeAll(descriptor, hasher.finalize()) && fsync(descriptor) == 0
         close(descriptor)
         guard ok, rename(temporary, path) == 0 else {
             unlink(temporary)
@@ -172,25 +178,12 @@ final class GradientPartWriter: OrderedSink {
     private func writeChunk(_ bytes: [UInt8], of file: InputFile) throws {
         var framed = ByteWriter()
         framed.write(bytes.count)
-        guard write(current!.descriptor, framed.bytes + bytes) else {
+        guard Leftovers.writeAll(current!.descriptor, framed.bytes + bytes) else {
             throw TallyError(.io, stage: .write, at: InputLocation(path: InputFiles.display(store.path(of: file, kind: GradientParts.kind))),
                              "cannot write the per-row gradient part: \(String(cString: strerror(errno)))")
         }
         current!.hasher.update(framed.bytes)
         current!.hasher.update(bytes)
-    }
-
-    /// Writes all of `bytes`; false on an error (in `errno`).
-    private func write(_ descriptor: Int32, _ bytes: [UInt8]) -> Bool {
-        bytes.withUnsafeBytes { buffer in
-            var written = 0
-            while written < buffer.count {
-                let n = Glibc.write(descriptor, buffer.baseAddress! + written, buffer.count - written)
-                if n < 0 { if errno == EINTR { continue }; return false }
-                written += n
-            }
-            return true
-        }
     }
 }
 

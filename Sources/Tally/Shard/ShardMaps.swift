@@ -10,15 +10,17 @@ extension PipelineRun {
         public var files: Int
         /// Files whose partial was already in the folder (a retried or duplicated task).
         public var reused: Int
+        /// Rows read (0 for a gradient map).
         public var rowsRead: Int
+        /// Rows kept; for a gradient map, rows given their gradient.
         public var rowsKept: Int
         public var badRows: Int
     }
 
     /// `tally plan`: which files go to which of `shards` shards, as JSON.
     public func plan(shards: Int) throws -> String {
-        let shard = try Shard(index: 0, count: shards)
-        return ShardPlan(files: try RunInputs.files(pipeline), count: shard.count).json(pipeline: pipeline).rendered()
+        guard shards >= 1 else { throw TallyError(.usage, stage: .run, "--shards must be at least 1, not \(shards)") }
+        return ShardPlan(files: try RunInputs.files(pipeline), count: shards).json(pipeline: pipeline).rendered()
     }
 
     /// `tally run --shard I/N --partials DIR`: counts the files of `shard` and writes their
@@ -32,9 +34,10 @@ extension PipelineRun {
         EventLog.shared.start(pipeline, files: inputs.files.count, workers: settings.workers)
         defer { settings.progress?.finish() }
         let existing = store.lookup(inputs.files)
-        let fold = try Passes.count(pipeline, inputs, ledger: try BadRowLedger(policy: pipeline.input.badRows, quarantinePath: nil),
-                                    settings, cached: existing, finished: { store.save($0, $1) })
-        try store.finish()
+        let ledger = try BadRowLedger(policy: pipeline.input.badRows, quarantinePath: nil)
+        let fold = try store.saving {
+            try Passes.count(pipeline, inputs, ledger: ledger, settings, cached: existing, finished: { store.save($0, $1) })
+        }
         return ShardReport(files: inputs.files.count, reused: existing.count, rowsRead: fold.runStats.read,
                            rowsKept: fold.runStats.kept, badRows: fold.runStats.bad)
     }
@@ -43,41 +46,37 @@ extension PipelineRun {
     /// the files of `shard`, as parts in `partials` that the next `tally reduce` copies into
     /// `event_grads.parquet`.
     ///
-    /// ∂L/∂v is a function of the whole reduction, so the map folds every partial again — exactly
-    /// as `tally reduce` did, which reads no logs — and checks that `output` (the published
-    /// output of that reduce) has the same loss; then it reads only its own files.
+    /// ∂L/∂v is a function of the whole reduction: the map takes it from the row-gradient model
+    /// that `tally reduce` left in `partials`, after checking that `output` (what that reduce
+    /// published) has the same pipeline file and loss; then it reads only its own files.
     public func mapGradients(shard: Shard, partials: String, output: String) throws -> ShardReport {
         guard pipeline.gradients.perEvent else {
             throw TallyError(.usage, stage: .run, at: InputLocation(path: InputFiles.display(pipeline.path)),
                              "--gradients-from needs a pipeline with gradients.per_event: true")
         }
         var inputs = try RunInputs(pipeline)
-        let store = try PartialStore(folder: partials, pipeline: pipeline, inputs: inputs)
-        let plan = ShardPlan(files: inputs.files, count: shard.count)
+        let store = try PartialStore(folder: partials, pipeline: pipeline, inputs: inputs, existing: true)
+        let model = try store.model(pipeline, inputs)
+        try checkPublished(output, model: model)
+        inputs.files = ShardPlan(files: inputs.files, count: shard.count).files(of: shard)
         var settings = passSettings(inputs, timings: StageTimings())
-        settings.progress = nil
-        EventLog.shared.start(pipeline, files: plan.shards[shard.index].count, workers: settings.workers)
-        let fold = try Passes.count(pipeline, inputs, ledger: try BadRowLedger(policy: pipeline.input.badRows, quarantinePath: nil),
-                                    settings, cached: try store.require(inputs.files))
-        let reduction = try Reducer.reduce(fold, pipeline: pipeline, target: inputs.target, embeddingFile: inputs.embeddingFile)
-        try checkPublished(output, loss: reduction.loss)
-
-        inputs.files = plan.files(of: shard)
-        let writer = GradientPartWriter(store: store, digest: GradientParts.digest(pipeline: pipeline, fold: fold, loss: reduction.loss))
+        EventLog.shared.start(pipeline, files: inputs.files.count, workers: settings.workers)
+        defer { settings.progress?.finish() }
+        let writer = GradientPartWriter(store: store, digest: model.digest)
         do {
-            try Passes.gradients(pipeline, inputs, model: Reducer.rowGradients(reduction, fold: fold, pipeline: pipeline),
-                                 sink: writer, settings)
+            try Passes.gradients(pipeline, inputs, model: model.gradients, sink: writer, settings)
         } catch {
             writer.discard()
             throw error
         }
-        let stats = fold.inputs.filter { Set(inputs.files).contains($0.file) }.reduce(into: RowStats()) { $0 += $1.rows }
-        return ShardReport(files: inputs.files.count, reused: 0, rowsRead: stats.read, rowsKept: stats.kept, badRows: stats.bad)
+        settings.progress = nil
+        return ShardReport(files: inputs.files.count, reused: 0, rowsRead: 0, rowsKept: writer.rows, badRows: 0)
     }
 
-    /// Checks that `output` holds what `tally reduce` published from the same pipeline and
-    /// partials: its summary.json names this pipeline file's hash and the same loss.
-    private func checkPublished(_ output: String, loss: Double) throws {
+    /// Checks that `output` holds what `tally reduce` published with `model`: its summary.json
+    /// names the same pipeline file's hash and the same loss.
+    private func checkPublished(_ output: String, model: GradientModel) throws {
+        let loss = model.loss
         let path = "\(output)/summary.json"
         guard let data = FileManager.default.contents(atPath: path) else {
             throw TallyError(.noInput, stage: .run, at: InputLocation(path: InputFiles.display(path)),
@@ -91,10 +90,10 @@ extension PipelineRun {
             .first { $0.hasPrefix("  \"loss\": ") }
             .map { $0.dropFirst("  \"loss\": ".count).trimmingCharacters(in: CharacterSet(charactersIn: ", ")) }
         let sameLoss = published == JSONValue.number(loss).compact()
-        guard hash == pipeline.hash, sameLoss else {
+        guard hash == pipeline.hash, model.pipelineHash == pipeline.hash, sameLoss else {
             throw TallyError(.badInput, stage: .run, at: InputLocation(path: InputFiles.display(path)),
                              "this output was not reduced from these partials with this pipeline file "
-                                 + "(loss \(published ?? "none") there, \(loss) from the partials): run tally reduce again")
+                                 + "(loss \(published ?? "none") there, \(loss) in the partials' row-gradient model): run tally reduce again")
         }
     }
 }

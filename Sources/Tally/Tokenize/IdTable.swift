@@ -24,6 +24,22 @@ struct IdTable {
         mask = size - 1
     }
 
+    /// The table of the keys in `arena` (ends and hashes as `arena`, `ends` and `hashes` give
+    /// them), in that order; nil unless each hash is its key's and the keys are distinct.
+    init?(arena: [UInt8], ends: [Int], hashes: [UInt64]) {
+        guard ends.count == hashes.count else { return nil }
+        self.init(capacity: ends.count)
+        var start = 0
+        for (end, hash) in zip(ends, hashes) {
+            guard end >= start, end <= arena.count else { return nil }
+            let inserted = arena[start..<end].withUnsafeBytes { key in
+                byteHash(key) == hash && insert(key, hash: hash).inserted
+            }
+            guard inserted else { return nil }
+            start = end
+        }
+    }
+
     /// The number of distinct keys.
     var count: Int { ends.count }
 

@@ -1,13 +1,18 @@
 import Foundation
 
-/// Temporary files and folders: written under a name that marks them (`.NAME.tally-tmp-HOST.PID`),
-/// renamed into place when complete, and removed by the next run on the same host when the
-/// process that made them is gone (killed runs leave them behind). The host is in the name
-/// because shard tasks on several machines may share a partials folder: a process id means
+/// Temporary files and folders: written under a name that marks them
+/// (`.NAME.tally-tmp-HOST.PID.NONCE`), renamed into place when complete, and removed by a later
+/// run (killed runs leave them behind): on the same host once the process that made them is
+/// gone; from another host once nothing in them has changed for `abandonedAfter` seconds.
+/// The host and a random nonce are in the name because shard tasks on several machines (or
+/// containers with their own process ids) may share a partials folder: a process id means
 /// nothing on another host, and two hosts may run the same one.
 enum Leftovers {
     static let marker = ".tally-tmp-"
-    private static let owner = "\(host).\(getpid())"
+    /// How long another host's temporary may stay unchanged before it counts as abandoned: far
+    /// longer than any write takes between two chunks.
+    static let abandonedAfter: TimeInterval = 6 * 3600
+    private static let owner = "\(host).\(getpid()).\(String(UInt32.random(in: .min ... .max), radix: 16))"
     private static let host: String = {
         var name = [CChar](repeating: 0, count: 256)
         guard gethostname(&name, name.count - 1) == 0 else { return "localhost" }
@@ -50,15 +55,7 @@ enum Leftovers {
             throw TallyError(.cannotCreateOutput, stage: .write, at: InputLocation(path: InputFiles.display(path)),
                              "cannot create: \(String(cString: strerror(errno)))")
         }
-        var written = 0
-        let ok = bytes.withUnsafeBytes { buffer -> Bool in
-            while written < buffer.count {
-                let n = Glibc.write(descriptor, buffer.baseAddress! + written, buffer.count - written)
-                if n < 0 { if errno == EINTR { continue }; return false }
-                written += n
-            }
-            return fsync(descriptor) == 0
-        }
+        let ok = writeAll(descriptor, bytes) && fsync(descriptor) == 0
         let error = errno
         close(descriptor)
         defer { settled(temporary) }
@@ -69,17 +66,47 @@ enum Leftovers {
         }
     }
 
-    /// Removes the temporary files and folders in `folder` made on this host by a process that
-    /// is gone.
+    /// Writes all of `bytes` to `descriptor`, retrying short writes; false on an error (in `errno`).
+    static func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { buffer in
+            var written = 0
+            while written < buffer.count {
+                let n = Glibc.write(descriptor, buffer.baseAddress! + written, buffer.count - written)
+                if n < 0 { if errno == EINTR { continue }; return false }
+                written += n
+            }
+            return true
+        }
+    }
+
+    /// Removes the temporary files and folders in `folder` that nobody is writing any more: made
+    /// on this host by a process that is gone, or on another host and unchanged for
+    /// `abandonedAfter` seconds.
     static func remove(in folder: String) {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
         for name in names {
             guard let range = name.range(of: marker) else { continue }
-            let made = name[range.upperBound...]
-            guard let dot = made.lastIndex(of: "."), made[..<dot] == host,
-                  let pid = Int32(made[made.index(after: dot)...]) else { continue }
-            if pid != getpid() && (kill(pid, 0) == 0 || errno == EPERM) { continue }   // still running
-            try? FileManager.default.removeItem(atPath: "\(folder)/\(name)")
+            let path = "\(folder)/\(name)"
+            // HOST.PID.NONCE; names without a host (older versions) are this host's.
+            let parts = name[range.upperBound...].split(separator: ".", omittingEmptySubsequences: false)
+            let mine = parts.count == 1 || (parts.count == 3 && parts[0] == host)
+            if mine {
+                guard let pid = Int32(parts.count == 1 ? parts[0] : parts[1]) else { continue }
+                if pid != getpid() && (kill(pid, 0) == 0 || errno == EPERM) { continue }   // still running
+            } else if Date().timeIntervalSince(lastChange(path)) < abandonedAfter {
+                continue
+            }
+            try? FileManager.default.removeItem(atPath: path)
         }
+    }
+
+    /// When `path`, or anything directly in it, last changed.
+    private static func lastChange(_ path: String) -> Date {
+        let manager = FileManager.default
+        let own = (try? manager.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? .distantPast
+        let inside = ((try? manager.contentsOfDirectory(atPath: path)) ?? []).compactMap {
+            try? manager.attributesOfItem(atPath: "\(path)/\($0)")[.modificationDate] as? Date
+        }
+        return ([own] + inside).max()!
     }
 }

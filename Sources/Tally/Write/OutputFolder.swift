@@ -4,7 +4,7 @@ internal import CLinux
 /// The output folder of a run, written beside its final place and published in one step.
 ///
 /// Files are written into a hidden temporary folder in the same parent folder
-/// (`.NAME.tally-tmp-HOST.PID`, see `Leftovers`; those of killed runs are removed first); `publish()` swaps it with the previous output atomically
+/// (`.NAME.tally-tmp-HOST.PID.NONCE`, see `Leftovers`; those of killed runs are removed first); `publish()` swaps it with the previous output atomically
 /// (`renameat2` with `RENAME_EXCHANGE`) and then removes the previous output, so a reader sees
 /// either the old folder or the new one, never a mix. `discard()` removes the temporary folder;
 /// a failed run never touches the published output.
