@@ -54,7 +54,7 @@ import Testing
 
     static func table(_ vocabulary: Vocabulary) throws -> [String?] {
         let entries = vocabulary.entries(try vocabulary.finalize())
-        return entries.ids.map { $0.map { String(decoding: $0, as: UTF8.self) } }
+        return (0..<entries.count).map { entries.id($0).map { String(decoding: $0, as: UTF8.self) } }
     }
 
     @Test func frequencyOrderIsCountDescendingThenIdBytes() throws {

@@ -24,3 +24,29 @@ func radixOrder(_ keys: [UInt64]) -> [Int32] {
     }
     return order
 }
+
+/// The order that sorts `count` byte strings ascending (a permutation of 0..<count, stable):
+/// radix passes over their first 16 bytes, given as big-endian words zero-padded by
+/// `word(i, 0)` and `word(i, 8)`, then the strings that agree on those 16 bytes by `precedes`.
+func byteStringOrder(_ count: Int, word: (Int, Int) -> UInt64, precedes: (Int, Int) -> Bool) -> [Int32] {
+    let low = (0..<count).map { word($0, 8) }, high = (0..<count).map { word($0, 0) }
+    let byLow = radixOrder(low)
+    var order = radixOrder(byLow.map { high[Int($0)] }).map { byLow[Int($0)] }
+    var start = 0
+    while start < count {
+        let first = Int(order[start])
+        var end = start + 1
+        while end < count, high[Int(order[end])] == high[first], low[Int(order[end])] == low[first] { end += 1 }
+        if end - start > 1 { order[start..<end].sort { precedes(Int($0), Int($1)) } }
+        start = end
+    }
+    return order
+}
+
+/// Bytes `from..<from + 8` of `bytes` as a big-endian word, zero-padded past the end.
+@inline(__always)
+func bigEndianWord(_ bytes: UnsafeRawBufferPointer, from: Int) -> UInt64 {
+    var word: UInt64 = 0
+    for i in from..<from + 8 { word = word << 8 | UInt64(i < bytes.count ? bytes[i] : 0) }
+    return word
+}

@@ -40,7 +40,7 @@ struct Reduction {
     init(shape: KeyShape) { self.shape = shape }
 
     /// The id of role part `part` of row `row` (nil for the OOV bucket).
-    func id(part: Int, row: Int) -> [UInt8]? { partEntries[part].ids[Int(columns[part][row])] }
+    func id(part: Int, row: Int) -> [UInt8]? { partEntries[part].id(Int(columns[part][row])).map(Array.init) }
 
     /// Row `row`'s key by ids.
     func idKey(row: Int) -> IdKey {
@@ -102,18 +102,18 @@ enum Reducer {
         }
         if let embedding = pipeline.count.embedding {
             // Counted as (user, item) pairs: the bags first, then the counts by the output key.
-            let itemIds = entries[roles.firstIndex(of: .item)!].ids
-            let userIds = entries[roles.firstIndex(of: .user)!].ids
-            let table = EmbeddingTable(dim: embedding.dim, seed: embedding.seed, ids: itemIds, file: embeddingFile)
+            let items = entries[roles.firstIndex(of: .item)!], users = entries[roles.firstIndex(of: .user)!]
+            let table = EmbeddingTable(dim: embedding.dim, seed: embedding.seed,
+                                       ids: (0..<items.count).map { items.id($0).map(Array.init) }, file: embeddingFile)
             let decay = rows.derivatives[.decay]
             let pairs = rows.keys.indices.map { row in
                 (user: shape.id(rows.keys[row], part: 0), item: shape.id(rows.keys[row], part: 1),
                  weight: rows.values[row], decay: decay?[row])
             }
-            reduction.bags = EmbeddingBags(pairs: pairs, table: table, userIds: { userIds[Int($0)] },
+            reduction.bags = EmbeddingBags(pairs: pairs, table: table, userIds: { users.id(Int($0)).map(Array.init) },
                                            kind: pipeline.loss.kind.value, target: target)
             reduction.embeddingTable = table
-            if outputShape.parts.count == 1 { rows = rows.collapsed(toPart: 1, of: shape, size: itemIds.count) }
+            if outputShape.parts.count == 1 { rows = rows.collapsed(toPart: 1, of: shape, size: items.count) }
         }
         reduction.columns = outputShape.positions.indices.compactMap { part in
             outputShape.positions[part] == nil ? nil : rows.keys.map { outputShape.id($0, part: part) }
@@ -227,25 +227,12 @@ enum Reducer {
 
     /// The rank of each index of a vocabulary in the byte order of its ids (a null id first).
     private static func byteRanks(_ entries: VocabularyEntries) -> [UInt32] {
-        // Sort by the first 16 bytes as two big-endian words, then by the whole id.
-        func prefix(_ id: [UInt8]?, _ from: Int) -> UInt64 {
-            guard let id else { return 0 }
-            var word: UInt64 = 0
-            for i in from..<from + 8 { word = word << 8 | UInt64(i < id.count ? id[i] : 0) }
-            return word
-        }
-        let keys = entries.ids.map { (prefix($0, 0), prefix($0, 8)) }
-        let order = entries.ids.indices.sorted { a, b in
-            if keys[a] != keys[b] { return keys[a] < keys[b] }
-            switch (entries.ids[a], entries.ids[b]) {
-            case (nil, nil): return false
-            case (nil, _): return true
-            case (_, nil): return false
-            case let (x?, y?): return x.lexicographicallyPrecedes(y)
-            }
-        }
+        let order = byteStringOrder(entries.count, word: { index, from in
+            guard entries.hasId(index) else { return 0 }
+            return entries.arena.withUnsafeBytes { bigEndianWord(UnsafeRawBufferPointer(rebasing: $0[entries.range(index)]), from: from) }
+        }, precedes: entries.idPrecedes)
         var ranks = [UInt32](repeating: 0, count: order.count)
-        for (rank, index) in order.enumerated() { ranks[index] = UInt32(rank) }
+        for (rank, index) in order.enumerated() { ranks[Int(index)] = UInt32(rank) }
         return ranks
     }
 }

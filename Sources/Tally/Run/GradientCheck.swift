@@ -105,14 +105,14 @@ public struct GradientCheck {
 
     private func checkEmbedding(_ inputs: RunInputs, fold: Fold, reduction: Reduction) throws -> Line? {
         guard let bags = reduction.bags, let table = reduction.embeddingTable,
-              let itemIds = reduction.vocabularies.first(where: { $0.role == .item })?.entries.ids else { return nil }
+              let items = reduction.vocabularies.first(where: { $0.role == .item })?.entries else { return nil }
         let entries = bags.items.indices.flatMap { i in (0..<bags.dim).map { (i, $0) } }
-            .filter { itemIds[Int(bags.items[$0.0])] != nil }
+            .filter { items.hasId(Int(bags.items[$0.0])) }
         let chosen = Self.spread(Array(entries.indices), count: sampleSize)
         let pairs = try chosen.map { e in
             let (i, component) = entries[e]
             let item = bags.items[i]
-            let key = IdKey(user: nil, item: itemIds[Int(item)])
+            let key = IdKey(user: nil, item: items.id(Int(item)).map(Array.init))
             let row = (0..<bags.dim).map { table.value(item, $0) }
             let file = inputs.embeddingFile ?? KeyedValues(columns: (0..<bags.dim).map { "e\($0)" })
             let numeric = try derivative(at: row[component]) { value in

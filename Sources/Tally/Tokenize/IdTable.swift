@@ -65,6 +65,15 @@ struct IdTable {
         return try arena.withUnsafeBytes { try body(UnsafeRawBufferPointer(start: $0.baseAddress! + start, count: ends[i] - start)) }
     }
 
+    /// Whether key `a` comes before key `b` in byte order.
+    func keyPrecedes(_ a: Int32, _ b: Int32) -> Bool {
+        let (i, j) = (Int(a), Int(b))
+        let (startA, startB) = (i == 0 ? 0 : ends[i - 1], j == 0 ? 0 : ends[j - 1])
+        let (countA, countB) = (ends[i] - startA, ends[j] - startB)
+        let order = arena.withUnsafeBytes { memcmp($0.baseAddress! + startA, $0.baseAddress! + startB, min(countA, countB)) }
+        return order != 0 ? order < 0 : countA < countB
+    }
+
     /// The id of `key`, or nil when it is absent.
     func find(_ key: UnsafeRawBufferPointer) -> Int32? {
         find(key, hash: byteHash(key))

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The vocabulary of one id role during a run: ids loaded from the vocabulary file, then the
 /// ids new in this run, each with the number of kept rows that carried it.
 ///
@@ -83,15 +85,18 @@ struct Vocabulary {
 
     /// The vocabulary table: one row per final index, sorted by index (`vocab_<role>.parquet`).
     func entries(_ mapping: VocabularyMapping) -> VocabularyEntries {
-        var entries = VocabularyEntries(size: mapping.size, hasBucket: mapping.hasBucket)
-        for id in counts.indices {
+        // The id of each final index (the bucket has none), then the ids in index order.
+        var idOfIndex = [Int32](repeating: -1, count: mapping.size)
+        var counts = [Int64](repeating: 0, count: mapping.size)
+        for id in self.counts.indices {
             let index = mapping.finalIndex[id]
             if index == VocabularyMapping.dropped { continue }
-            if index == 0 && mapping.hasBucket {
-                entries.counts[0] += counts[id]
-            } else {
-                entries.set(index: Int(index), id: table.key(Int32(id)), count: counts[id])
-            }
+            counts[Int(index)] += self.counts[id]
+            if !(index == 0 && mapping.hasBucket) && idOfIndex[Int(index)] < 0 { idOfIndex[Int(index)] = Int32(id) }
+        }
+        var entries = VocabularyEntries(hasBucket: mapping.hasBucket, counts: counts)
+        for id in idOfIndex {
+            if id < 0 { entries.appendBucket() } else { table.withKey(id) { entries.append(id: $0) } }
         }
         return entries
     }
@@ -102,13 +107,12 @@ struct Vocabulary {
         return "max_size \(settings.maxSize)"
     }
 
-    /// Count descending, then id bytes ascending.
+    /// Count descending, then id bytes ascending: the ids in byte order, then a stable radix
+    /// sort by count.
     private func byFrequency(_ ids: [Int32]) -> [Int32] {
-        ids.sorted { a, b in
-            let ca = counts[Int(a)], cb = counts[Int(b)]
-            if ca != cb { return ca > cb }
-            return table.key(a).lexicographicallyPrecedes(table.key(b))
-        }
+        let byBytes = byteStringOrder(ids.count, word: { i, from in table.withKey(ids[i]) { bigEndianWord($0, from: from) } },
+                                      precedes: { table.keyPrecedes(ids[$0], ids[$1]) }).map { ids[Int($0)] }
+        return radixOrder(byBytes.map { UInt64.max - UInt64(counts[Int($0)]) }).map { byBytes[Int($0)] }
     }
 }
 
@@ -128,20 +132,46 @@ struct VocabularyMapping: Sendable {
 }
 
 /// The rows of a vocabulary table, indexed by final index.
-struct VocabularyEntries {
-    /// `ids[i]` is nil for the OOV bucket (and for indices not seen, which cannot happen after
-    /// `finalize()`).
-    var ids: [[UInt8]?]
+struct VocabularyEntries: Sendable {
+    /// The ids' bytes, back to back in index order (none for the OOV bucket).
+    private(set) var arena: [UInt8] = []
+    /// `ends[i]` is one past the last byte of index `i`'s id in `arena`.
+    private(set) var ends: [Int] = []
+    /// Whether index 0 is the OOV bucket, which has no id.
+    let hasBucket: Bool
     var counts: [Int64]
 
-    init(size: Int, hasBucket: Bool) {
-        ids = Array(repeating: nil, count: size)
-        counts = Array(repeating: 0, count: size)
+    init(hasBucket: Bool, counts: [Int64]) {
+        self.hasBucket = hasBucket
+        self.counts = counts
+        ends.reserveCapacity(counts.count)
     }
 
-    mutating func set(index: Int, id: ArraySlice<UInt8>, count: Int64) {
-        ids[index] = Array(id)
-        counts[index] += count
+    /// The number of indices, the bucket included.
+    var count: Int { counts.count }
+
+    mutating func append(id: UnsafeRawBufferPointer) {
+        arena.append(contentsOf: id)
+        ends.append(arena.count)
+    }
+
+    mutating func appendBucket() { ends.append(arena.count) }
+
+    /// Whether `index` has an id (every index but the bucket).
+    func hasId(_ index: Int) -> Bool { !(hasBucket && index == 0) }
+
+    /// The bytes of `index`'s id in `arena`.
+    func range(_ index: Int) -> Range<Int> { (index == 0 ? 0 : ends[index - 1])..<ends[index] }
+
+    /// The id of `index`, nil for the bucket.
+    func id(_ index: Int) -> ArraySlice<UInt8>? { hasId(index) ? arena[range(index)] : nil }
+
+    /// Whether `a`'s id comes before `b`'s in byte order (the bucket's null first).
+    func idPrecedes(_ a: Int, _ b: Int) -> Bool {
+        guard hasId(a), hasId(b) else { return !hasId(a) && hasId(b) }
+        let (x, y) = (range(a), range(b))
+        let order = arena.withUnsafeBytes { memcmp($0.baseAddress! + x.lowerBound, $0.baseAddress! + y.lowerBound, min(x.count, y.count)) }
+        return order != 0 ? order < 0 : x.count < y.count
     }
 }
 

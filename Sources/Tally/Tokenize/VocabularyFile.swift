@@ -57,17 +57,30 @@ enum VocabularyFile {
 
     /// The table's columns for `entries`.
     static func batch(_ entries: VocabularyEntries) -> [ColumnBatch] {
-        var ids = ByteArrayColumn()
-        var validity = [Bool]()
-        validity.reserveCapacity(entries.ids.count)
-        for id in entries.ids {
-            ids.append(id ?? [])
-            validity.append(id != nil)
+        let indices = (0..<Int32(entries.count)).map { $0 }
+        return [ColumnBatch(.int32(indices)), entries.idColumn(indices), ColumnBatch(.int64(entries.counts))]
+    }
+}
+
+extension VocabularyEntries {
+    /// The ids of `indices`, as a nullable string column (null: the OOV bucket), copied straight
+    /// from the arena.
+    func idColumn(_ indices: [Int32]) -> ColumnBatch {
+        var column = ByteArrayColumn()
+        var validity = [Bool](repeating: true, count: indices.count)
+        var bytes = 0
+        for index in indices { bytes += range(Int(index)).count }
+        column.reserveCapacity(values: indices.count, bytes: bytes)
+        var anyNull = false
+        arena.withUnsafeBufferPointer { arena in
+            for (row, index) in indices.enumerated() {
+                column.append(UnsafeBufferPointer(rebasing: arena[range(Int(index))]))
+                if !hasId(Int(index)) {
+                    validity[row] = false
+                    anyNull = true
+                }
+            }
         }
-        return [
-            ColumnBatch(.int32((0..<Int32(entries.ids.count)).map { $0 })),
-            ColumnBatch(.byteArray(ids), validity: validity),
-            ColumnBatch(.int64(entries.counts)),
-        ]
+        return ColumnBatch(.byteArray(column), validity: anyNull ? validity : nil)
     }
 }

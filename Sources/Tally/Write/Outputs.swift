@@ -29,7 +29,7 @@ struct Outputs {
             batch.append(ColumnBatch(.int64(reduction.bins)))
         }
         columns += roles.map { ParquetColumn("\($0.rawValue)_id", .string, nullable: true) }
-        batch += roles.indices.map { part in Self.ids(reduction.columns[part], in: reduction.partEntries[part]) }
+        batch += roles.indices.map { part in reduction.partEntries[part].idColumn(reduction.columns[part]) }
         columns += [ParquetColumn("count", .int64), ParquetColumn("value", .double)]
         batch += [ColumnBatch(.int64(reduction.counts)), ColumnBatch(.double(reduction.values))]
         if reduction.bags == nil {
@@ -48,7 +48,7 @@ struct Outputs {
     mutating func writeVocabularies(_ reduction: Reduction) throws {
         for (role, entries) in reduction.vocabularies {
             try write("vocab_\(role.rawValue).parquet", columns: VocabularyFile.columns,
-                      batch: VocabularyFile.batch(entries), rows: entries.ids.count)
+                      batch: VocabularyFile.batch(entries), rows: entries.count)
         }
     }
 
@@ -96,11 +96,11 @@ struct Outputs {
                   batch: [ColumnBatch(.int32(bags.groups)), Self.strings(bags.groupIds)] + bagValues + gradientValues,
                   rows: bags.groups.count)
         guard embeddingGradient else { return }
-        let itemIds = reduction.vocabularies.first { $0.role == .item }!.entries.ids
+        let items = reduction.vocabularies.first { $0.role == .item }!.entries
         let (itemColumns, itemValues) = vectors("g", bags.itemGradients)
         try write("embedding_grad.parquet",
                   columns: [ParquetColumn("item", .int32), ParquetColumn("item_id", .string, nullable: true)] + itemColumns,
-                  batch: [ColumnBatch(.int32(bags.items)), Self.strings(bags.items.map { itemIds[Int($0)] })] + itemValues,
+                  batch: [ColumnBatch(.int32(bags.items)), items.idColumn(bags.items)] + itemValues,
                   rows: bags.items.count)
     }
 
@@ -121,23 +121,4 @@ struct Outputs {
         return ColumnBatch(.byteArray(column), validity: validity.contains(false) ? validity : nil)
     }
 
-    /// The ids of `indices` in a vocabulary, as a nullable string column (null: the OOV bucket).
-    static func ids(_ indices: [Int32], in entries: VocabularyEntries) -> ColumnBatch {
-        var column = ByteArrayColumn()
-        var validity = [Bool](repeating: true, count: indices.count)
-        var bytes = 0
-        for index in indices { bytes += entries.ids[Int(index)]?.count ?? 0 }
-        column.reserveCapacity(values: indices.count, bytes: bytes)
-        var anyNull = false
-        for (row, index) in indices.enumerated() {
-            if let id = entries.ids[Int(index)] {
-                column.append(id)
-            } else {
-                column.append(EmptyCollection<UInt8>())
-                validity[row] = false
-                anyNull = true
-            }
-        }
-        return ColumnBatch(.byteArray(column), validity: anyNull ? validity : nil)
-    }
 }
