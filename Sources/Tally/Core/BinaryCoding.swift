@@ -1,6 +1,10 @@
-/// A little-endian byte writer and reader for Tally's own binary files (the state cache).
+/// A little-endian byte writer and reader for Tally's own binary files (partials, row-gradient
+/// models, gradient parts).
 struct ByteWriter {
     private(set) var bytes: [UInt8] = []
+
+    /// The bytes written, then their SHA-256: a file that `ByteReader(sealed:)` checks.
+    var sealed: [UInt8] { bytes + SHA256.hash(bytes) }
 
     mutating func write(_ value: UInt64) {
         withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
@@ -54,6 +58,15 @@ struct ByteReader {
 
     init(_ bytes: [UInt8]) { self.bytes = bytes }
 
+    /// A reader of what `ByteWriter.sealed` wrote, without the SHA-256; nil when the bytes do not
+    /// end with the SHA-256 of the rest (a damaged or foreign file).
+    init?(sealed bytes: [UInt8]) {
+        guard bytes.count > SHA256.byteCount,
+              SHA256.hash(bytes.dropLast(SHA256.byteCount)) == Array(bytes.suffix(SHA256.byteCount))
+        else { return nil }
+        self.bytes = Array(bytes.dropLast(SHA256.byteCount))
+    }
+
     var isAtEnd: Bool { position == bytes.count }
 
     mutating func uint64() throws -> UInt64 {
@@ -103,5 +116,23 @@ struct ByteReader {
         let count = try int()
         guard position + 8 * count <= bytes.count else { throw Truncated() }
         return try (0..<count).map { _ in try double() }
+    }
+}
+
+extension ByteWriter {
+    /// An id table: its keys back to back, their ends and their hashes.
+    mutating func write(_ table: IdTable) {
+        write(bytes: table.arena)
+        write(array: table.ends)
+        write(array: table.hashes)
+    }
+}
+
+extension ByteReader {
+    /// An id table as `ByteWriter.write(_: IdTable)` wrote it; nil when it is not a valid one.
+    mutating func idTable() throws -> IdTable? {
+        let arena = try bytesValue()
+        let ends = try array(of: Int.self), hashes = try array(of: UInt64.self)
+        return IdTable(arena: arena, ends: ends, hashes: hashes)
     }
 }

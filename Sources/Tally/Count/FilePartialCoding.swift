@@ -11,10 +11,7 @@ extension FilePartial {
         out.write(bytes: Self.magic)
         out.write(ids.count)
         for role in ids {
-            let table = role.table
-            out.write(bytes: table.arena)
-            out.write(array: table.ends)
-            out.write(array: table.hashes)
+            out.write(role.table)
             out.write(array: role.rows)
             out.write(array: role.firstLine)
         }
@@ -35,30 +32,23 @@ extension FilePartial {
             out.write(row.reason)
             out.write(bytes: row.raw)
         }
-        var bytes = out.bytes
-        bytes += SHA256.hash(bytes)
-        return bytes
+        return out.sealed
     }
 
     /// The partial in `bytes`, or nil when they are not an intact partial of this version with
     /// `roles` roles and `channels` channels.
     static func decoded(_ bytes: [UInt8], roles: Int, channels: Int) -> FilePartial? {
-        guard bytes.count > SHA256.byteCount,
-              SHA256.hash(bytes.dropLast(SHA256.byteCount)) == Array(bytes.suffix(SHA256.byteCount))
-        else { return nil }
-        var input = ByteReader(Array(bytes.dropLast(SHA256.byteCount)))
+        guard var input = ByteReader(sealed: bytes) else { return nil }
         do {
             guard try input.bytesValue() == magic, try input.int() == roles else { return nil }
             var partial = FilePartial(roles: roles, channels: channels)
             for k in 0..<roles {
-                let arena = try input.bytesValue()
-                let ends = try input.array(of: Int.self), hashes = try input.array(of: UInt64.self)
-                guard let table = IdTable(arena: arena, ends: ends, hashes: hashes) else { return nil }
+                guard let table = try input.idTable() else { return nil }
                 var ids = LocalIds()
                 ids.table = table
                 ids.rows = try input.array(of: Int64.self)
                 ids.firstLine = try input.array(of: Int.self)
-                guard ends.count == hashes.count, ids.rows.count == ends.count, ids.firstLine.count == ends.count else { return nil }
+                guard ids.rows.count == table.count, ids.firstLine.count == table.count else { return nil }
                 partial.ids[k] = ids
             }
             guard try input.int() == channels else { return nil }

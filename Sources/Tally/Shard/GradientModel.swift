@@ -24,9 +24,7 @@ struct GradientModel {
         out.write(bytes: digest)
         out.write(gradients.ids.count)
         for role in gradients.ids {
-            out.write(bytes: role.table.arena)
-            out.write(array: role.table.ends)
-            out.write(array: role.table.hashes)
+            out.write(role.table)
             out.write(array: role.finalIndex)
         }
         out.write(array: gradients.gradients.keys)
@@ -46,28 +44,21 @@ struct GradientModel {
             out.write(embedding.user)
             out.write(embedding.item)
         }
-        var bytes = out.bytes
-        bytes += SHA256.hash(bytes)
-        return bytes
+        return out.sealed
     }
 
     /// The model in `bytes` for `pipeline`, or nil when they are not an intact model.
     static func decoded(_ bytes: [UInt8], pipeline: Pipeline, inputs: RunInputs) -> GradientModel? {
-        guard bytes.count > SHA256.byteCount,
-              SHA256.hash(bytes.dropLast(SHA256.byteCount)) == Array(bytes.suffix(SHA256.byteCount))
-        else { return nil }
-        var input = ByteReader(Array(bytes.dropLast(SHA256.byteCount)))
+        guard var input = ByteReader(sealed: bytes) else { return nil }
         do {
             guard try input.bytesValue() == magic else { return nil }
             let hash = try input.string(), loss = try input.double(), digest = try input.bytesValue()
             guard try input.int() == inputs.roles.count else { return nil }
             var ids: [RowGradients.FinalIds] = []
             for _ in inputs.roles {
-                let arena = try input.bytesValue()
-                let ends = try input.array(of: Int.self), hashes = try input.array(of: UInt64.self)
-                guard ends.count == hashes.count, let table = IdTable(arena: arena, ends: ends, hashes: hashes) else { return nil }
+                guard let table = try input.idTable() else { return nil }
                 let finalIndex = try input.array(of: Int32.self)
-                guard finalIndex.count == ends.count else { return nil }
+                guard finalIndex.count == table.count else { return nil }
                 ids.append(RowGradients.FinalIds(table: table, finalIndex: finalIndex))
             }
             let keys = try input.array(of: UInt64.self), counts = try input.array(of: Int64.self), sums = try input.doubles()
