@@ -25,13 +25,13 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The state cache folder (overrides run.state_dir): files already counted with the same settings are not read again.", valueName: "DIR"))
     var state: String?
 
-    @Option(help: ArgumentHelp("Map one shard of a sharded run: I from 0 to N-1.", valueName: "I/N"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Map one shard of a sharded run: I from 0 to N-1.", valueName: "I/N"))
     var shard: String?
 
     @Option(help: ArgumentHelp("With --shard: the folder the shards write their partials into (shared by every shard and tally reduce).", valueName: "DIR"))
     var partials: String?
 
-    @Option(help: ArgumentHelp("With --shard: write the shard's per-row gradients, from the output tally reduce published.", valueName: "OUTPUT"))
+    @Option(help: ArgumentHelp("With --shard: write the shard's per-row gradients, once tally reduce has published the pipeline's output.dir (give that folder).", valueName: "OUTPUT"))
     var gradientsFrom: String?
 
     func validate() throws {

@@ -9,8 +9,10 @@ struct TallyCommand: ParsableCommand {
         commandName: "tally",
         abstract: "Counts, losses and gradients from zstd-compressed CSV interaction logs, as Parquet.",
         discussion: """
-            Exit codes: 0 success, 64 usage, 65 bad input data, 66 no input file matched, \
-            73 cannot create output, 74 I/O error, 78 invalid pipeline file.
+            Exit codes: 0 success, 1 gradcheck above tolerance, 64 usage, 65 bad input data \
+            (or a missing partial in reduce), 66 no input (no file matched, a missing table, \
+            partials folder or model), 73 cannot create output, 74 I/O error, 78 invalid \
+            pipeline file, 130/143 interrupted.
             """,
         version: tallyVersion,
         subcommands: [RunCommand.self, ValidateCommand.self, InspectCommand.self, GradcheckCommand.self,

@@ -183,7 +183,8 @@ import Testing
         var foreign = gradients
         foreign[foreign.count - 1] = "other"
         let other = try Self.tally(foreign, in: folder, status: 65)
-        #expect(other.stderr.contains("was not reduced from these partials"), "\(other.transcript)")
+        #expect(other.stderr.contains("this output was made with another pipeline file or other --var values: "
+                                      + "give --gradients-from the output.dir of this pipeline (out)"), "\(other.transcript)")
         try Self.tally(gradients, in: folder)
 
         // Some parts but not all: the reduce names the files without one and publishes nothing new.
@@ -191,6 +192,17 @@ import Testing
         let some = try Self.tally(["reduce", "sharded.yaml", "--var", "out=out", "--partials", "parts"], in: folder, status: 65)
         #expect(some.stderr.contains("no usable per-row gradient part for"), "\(some.transcript)")
         #expect(try EndToEnd.files(in: folder.appendingPathComponent("out")) == before)
+
+        // The output is then reduced from other partials (a file lost a row since): refused.
+        let log = folder.appendingPathComponent("logs/part-1.csv")
+        let lines = try String(contentsOf: log, encoding: .utf8).split(separator: "\n")
+        try Data((lines.dropLast().joined(separator: "\n") + "\n").utf8).write(to: log)
+        for index in 0..<2 {
+            try Self.tally(["run", "sharded.yaml", "--var", "out=out", "--shard", "\(index)/2", "--partials", "parts2"], in: folder)
+        }
+        try Self.tally(["reduce", "sharded.yaml", "--var", "out=out", "--partials", "parts2"], in: folder)
+        let stale = try Self.tally(gradients, in: folder, status: 65)
+        #expect(stale.stderr.contains("this output was not reduced from these partials"), "\(stale.transcript)")
     }
 
     @Test func reduceRefusesAFileChangedSinceItsMap() throws {
@@ -210,9 +222,34 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("out").path))
     }
 
+    @Test func aTouchedFileIsTakenAgainOnceItsShardIsMappedAgain() throws {
+        let folder = try Self.sandbox()
+        defer { EndToEnd.cleanUp(folder) }
+        let map = { (index: Int) in
+            _ = try Self.tally(["run", "sharded.yaml", "--var", "out=out", "--shard", "\(index)/2", "--partials", "parts"], in: folder)
+        }
+        for index in 0..<2 { try map(index) }
+        // Same content, a new modification time (touch, or a copy without -p).
+        let log = folder.appendingPathComponent("logs/part-1.csv")
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(3600)], ofItemAtPath: log.path)
+        try Self.tally(["reduce", "sharded.yaml", "--var", "out=out", "--partials", "parts"], in: folder, status: 65)
+        for index in 0..<2 { try map(index) }
+        try Self.tally(["reduce", "sharded.yaml", "--var", "out=out", "--partials", "parts"], in: folder)
+    }
+
+    @Test func reduceSaysWhenTheMapsUsedDifferentShardCounts() throws {
+        let folder = try Self.sandbox()
+        defer { EndToEnd.cleanUp(folder) }
+        try Self.tally(["run", "sharded.yaml", "--var", "out=out", "--shard", "0/2", "--partials", "parts"], in: folder)
+        try Self.tally(["run", "sharded.yaml", "--var", "out=out", "--shard", "0/3", "--partials", "parts"], in: folder)
+        let mixed = try Self.tally(["reduce", "sharded.yaml", "--var", "out=out", "--partials", "parts"], in: folder, status: 65)
+        #expect(mixed.stderr.contains("different shard counts (N = 2, 3)"), "\(mixed.transcript)")
+    }
+
     @Test(arguments: [
         (["--shard", "2/2", "--partials", "parts"], "0 ≤ I < N"),
         (["--shard", "1-2", "--partials", "parts"], "I/N"),
+        (["--shard", "-1/2", "--partials", "parts"], "0 ≤ I < N"),
         (["--shard", "0/2"], "--shard needs --partials"),
         (["--partials", "parts"], "run tally reduce"),
         (["--shard", "0/2", "--partials", "parts", "--state", "state"], "--state is for one-machine runs"),

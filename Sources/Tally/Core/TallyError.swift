@@ -36,7 +36,7 @@ public struct TallyError: Error, Sendable, CustomStringConvertible {
 
     /// The stage that raised the error, shown in brackets.
     public enum Stage: String, Sendable {
-        case pipeline, read, tokenize, count, reduce, write, run, inspect
+        case pipeline, read, tokenize, count, reduce, write, run, inspect, plan
     }
 
     public var kind: Kind

@@ -6,8 +6,9 @@ import Foundation
 /// unchanged, and the partials folder of a sharded run (`--partials`), which the shards' maps
 /// fill and `tally reduce` folds.
 ///
-/// An entry is `<settings>-<path>.partial`: the file's path, size, modification time and
-/// SHA-256, then the encoded partial (which ends with its own SHA-256). Entries are written to a temporary name and renamed, so a killed run leaves either
+/// An entry is `<settings>-<path>.partial`: the file's path, size, modification time, the N of
+/// the shard map that made it (0 outside sharded runs) and SHA-256, then the encoded partial
+/// (which ends with its own SHA-256). Entries are written to a temporary name and renamed, so a killed run leaves either
 /// the old entry or the new one, and a retried or duplicated shard task writes the same bytes
 /// again; a damaged or foreign entry is a miss, never an error. Saving (hashing the file and
 /// writing the entry) runs off the fold queue; `finish()` waits for it.
@@ -31,19 +32,24 @@ final class PartialStore: @unchecked Sendable {
     private let group = DispatchGroup()
     private let lock = NSLock()
     private var failure: TallyError?
-    static let entryMagic = Array("TALLYPE2".utf8)
+    /// The N of the shard map saving entries here (0 outside sharded runs).
+    private let shards: Int
+    static let entryMagic = Array("TALLYPE3".utf8)
 
-    /// - Parameter existing: the folder must exist already (`tally reduce` and the gradient maps
-    ///   read what the maps wrote); else it is created.
-    init(folder: String, pipeline: Pipeline, inputs: RunInputs, existing: Bool = false) throws {
+    /// - Parameters:
+    ///   - existing: the folder must exist already (`tally reduce` and the gradient maps read
+    ///     what the maps wrote); else it is created.
+    ///   - shards: the N of the shard map that saves entries here, recorded in each.
+    init(folder: String, pipeline: Pipeline, inputs: RunInputs, existing: Bool = false, shards: Int = 0) throws {
         self.folder = folder
+        self.shards = shards
         self.settings = String(Self.fingerprint(pipeline, roles: inputs.roles).prefix(16))
         self.roles = inputs.roles.count
         self.channels = Channels(pipeline).count
         var isFolder: ObjCBool = false
         if existing, !FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) || !isFolder.boolValue {
             throw TallyError(.noInput, stage: .run, at: InputLocation(path: InputFiles.display(folder)),
-                             "no such folder of partials: run the shards' maps (tally run --shard I/N --partials) first")
+                             "no such folder of partials (check the path: the shards' maps, tally run --shard I/N --partials DIR, create it)")
         }
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -54,46 +60,62 @@ final class PartialStore: @unchecked Sendable {
         Leftovers.remove(in: folder)
     }
 
-    /// The stored partials of `files` that match them, by file index.
+    /// The stored partials of `files` that match them, by file index. An entry that matches by
+    /// content but not by modification time (the file was touched or copied) is saved again
+    /// with the new time, so that `tally reduce` accepts it.
     func lookup(_ files: [InputFile], check: Check = .content) -> [Int: FilePartial] {
         var found: [Int: FilePartial] = [:]
         for (index, file) in files.enumerated() {
-            if let partial = entry(of: file, check: check) { found[index] = partial }
+            guard let entry = entry(of: file, check: check) else { continue }
+            found[index] = entry.partial
+            if entry.modified != file.modified { save(file, entry.partial) }
         }
         return found
     }
 
     /// The partial of every one of `files`, by file index (for `tally reduce`); exit 65 naming
-    /// the files whose partial is missing, damaged or was made with other settings.
+    /// the files whose partial is missing, damaged, out of date or was made with other settings.
     func require(_ files: [InputFile]) throws -> [Int: FilePartial] {
-        let found = lookup(files, check: .metadata)
+        var found: [Int: FilePartial] = [:], shardCounts = Set<Int>()
+        for (index, file) in files.enumerated() {
+            guard let entry = entry(of: file, check: .metadata) else { continue }
+            found[index] = entry.partial
+            shardCounts.insert(entry.shards)
+        }
         let missing = files.indices.filter { found[$0] == nil }.map { files[$0] }
         guard !missing.isEmpty else { return found }
         let names = Set((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
         let described = missing.prefix(10).map { file in
             let path = "'\(file.displayPath)'"
-            if names.contains(file.entryName(settings: settings)) { return path + " (changed since its partial was made, or the partial is damaged)" }
+            if names.contains(file.entryName(settings: settings)) {
+                return path + " (changed since its partial was made, or the partial is damaged)"
+            }
             let pathPart = file.entryName(settings: "")
             return names.contains { $0.hasSuffix(pathPart) } ? path + " (made with other counting settings)" : path + " (missing)"
         }
         let more = missing.count > 10 ? "; and \(missing.count - 10) more" : ""
-        throw TallyError(.badInput, stage: .run, at: InputLocation(path: InputFiles.display(folder)),
+        let mixed = shardCounts.count > 1
+            ? "; the partials here come from maps with different shard counts (N = \(shardCounts.sorted().map(String.init).joined(separator: ", "))): every map must use the same N"
+            : ""
+        throw TallyError(.badInput, stage: .reduce, at: InputLocation(path: InputFiles.display(folder)),
                          "no usable partial for \(missing.count) of \(files.count) input files: "
-                             + described.joined(separator: ", ") + more
-                             + "; run their shards (tally run --shard I/N --partials) first")
+                             + described.joined(separator: ", ") + more + mixed
+                             + "; run their shards' maps (tally run --shard I/N --partials) first")
     }
 
-    private func entry(of file: InputFile, check: Check) -> FilePartial? {
+    private func entry(of file: InputFile, check: Check) -> (partial: FilePartial, modified: Int64, shards: Int)? {
         guard let bytes = FileManager.default.contents(atPath: entryPath(file)).map(Array.init) else { return nil }
         var reader = ByteReader(bytes)
         guard (try? reader.bytesValue()) == Self.entryMagic,
               (try? reader.string()) == file.relativePath,
               (try? reader.int64()) == file.size,
               let modified = try? reader.int64(),
+              let shards = try? reader.int(),
               let hash = try? reader.bytesValue(),
-              check == .metadata ? modified == file.modified : hash == (try? Self.contentHash(file))
+              check == .metadata ? modified == file.modified : hash == (try? Self.contentHash(file)),
+              let partial = FilePartial.decoded(Array(bytes[reader.position...]), roles: roles, channels: channels)
         else { return nil }
-        return FilePartial.decoded(Array(bytes[reader.position...]), roles: roles, channels: channels)
+        return (partial, modified, shards)
     }
 
     /// Saves `partial` as the entry of `file`, in the background.
@@ -107,6 +129,7 @@ final class PartialStore: @unchecked Sendable {
                 entry.write(file.relativePath)
                 entry.write(file.size)
                 entry.write(file.modified)
+                entry.write(shards)
                 entry.write(bytes: try Self.contentHash(file))
                 try Leftovers.writeAtomically(entry.bytes + partial.encoded(), to: entryPath(file))
             } catch {

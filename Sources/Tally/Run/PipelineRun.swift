@@ -130,7 +130,8 @@ public struct PipelineRun {
                 try store.save(GradientModel(pipelineHash: pipeline.hash, loss: reduction.loss, digest: digest,
                                              gradients: Reducer.rowGradients(reduction, fold: fold, pipeline: pipeline)))
                 EventLog.shared.warning("event_grads_pending", "event_grads.parquet is not written yet: run the gradient maps "
-                                        + "(tally run --shard I/N --partials DIR --gradients-from OUTPUT), then tally reduce again")
+                                        + "(tally run PIPELINE --shard I/N --partials \(InputFiles.display(store.folder)) "
+                                        + "--gradients-from \(InputFiles.display(pipeline.output.dir.value))), then tally reduce again")
                 return false
             }
             let sink = try sink()

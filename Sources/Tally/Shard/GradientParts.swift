@@ -32,7 +32,7 @@ enum GradientParts {
         if problems.allSatisfy({ $0 == nil }) { return true }
         if problems.allSatisfy({ $0 != nil }) { return false }
         let named = files.indices.compactMap { index in problems[index].map { "'\(files[index].displayPath)' (\($0))" } }
-        throw TallyError(.badInput, stage: .run, at: InputLocation(path: InputFiles.display(store.folder)),
+        throw TallyError(.badInput, stage: .reduce, at: InputLocation(path: InputFiles.display(store.folder)),
                          "no usable per-row gradient part for \(named.count) of \(files.count) input files: "
                              + named.prefix(10).joined(separator: ", ") + (named.count > 10 ? ", …" : "")
                              + "; run their gradient maps (tally run --shard I/N --partials DIR --gradients-from OUTPUT) again")
@@ -105,7 +105,7 @@ private struct PartReader {
     }
 
     private static func damaged(_ path: String) -> TallyError {
-        TallyError(.badInput, stage: .run, at: InputLocation(path: InputFiles.display(path)),
+        TallyError(.badInput, stage: .reduce, at: InputLocation(path: InputFiles.display(path)),
                    "not an intact per-row gradient part of this reduction")
     }
 }

@@ -19,7 +19,7 @@ extension PipelineRun {
 
     /// `tally plan`: which files go to which of `shards` shards, as JSON.
     public func plan(shards: Int) throws -> String {
-        guard shards >= 1 else { throw TallyError(.usage, stage: .run, "--shards must be at least 1, not \(shards)") }
+        guard shards >= 1 else { throw TallyError(.usage, stage: .plan, "--shards must be at least 1, not \(shards)") }
         return ShardPlan(files: try RunInputs.files(pipeline), count: shards).json(pipeline: pipeline).rendered()
     }
 
@@ -28,7 +28,7 @@ extension PipelineRun {
     /// and settings) is not read again, so a retried task redoes only what is missing.
     public func map(shard: Shard, partials: String) throws -> ShardReport {
         var inputs = try RunInputs(pipeline)
-        let store = try PartialStore(folder: partials, pipeline: pipeline, inputs: inputs)
+        let store = try PartialStore(folder: partials, pipeline: pipeline, inputs: inputs, shards: shard.count)
         inputs.files = ShardPlan(files: inputs.files, count: shard.count).files(of: shard)
         let settings = passSettings(inputs, timings: StageTimings())
         EventLog.shared.start(pipeline, files: inputs.files.count, workers: settings.workers)
@@ -57,7 +57,7 @@ extension PipelineRun {
         var inputs = try RunInputs(pipeline)
         let store = try PartialStore(folder: partials, pipeline: pipeline, inputs: inputs, existing: true)
         let model = try store.model(pipeline, inputs)
-        try checkPublished(output, model: model)
+        try checkPublished(output, model: model, partials: partials)
         inputs.files = ShardPlan(files: inputs.files, count: shard.count).files(of: shard)
         var settings = passSettings(inputs, timings: StageTimings())
         EventLog.shared.start(pipeline, files: inputs.files.count, workers: settings.workers)
@@ -73,9 +73,10 @@ extension PipelineRun {
         return ShardReport(files: inputs.files.count, reused: 0, rowsRead: 0, rowsKept: writer.rows, badRows: 0)
     }
 
-    /// Checks that `output` holds what `tally reduce` published with `model`: its summary.json
-    /// names the same pipeline file's hash and the same loss.
-    private func checkPublished(_ output: String, model: GradientModel) throws {
+    /// Checks that `model` (from the folder `partials`) and `output` (what `tally reduce`
+    /// published with it) were made with this pipeline file and these variables, and that
+    /// `output` has the model's loss.
+    private func checkPublished(_ output: String, model: GradientModel, partials: String) throws {
         let loss = model.loss
         let path = "\(output)/summary.json"
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -90,10 +91,21 @@ extension PipelineRun {
             .first { $0.hasPrefix("  \"loss\": ") }
             .map { $0.dropFirst("  \"loss\": ".count).trimmingCharacters(in: CharacterSet(charactersIn: ", ")) }
         let sameLoss = published == JSONValue.number(loss).compact()
-        guard hash == pipeline.hash, model.pipelineHash == pipeline.hash, sameLoss else {
-            throw TallyError(.badInput, stage: .run, at: InputLocation(path: InputFiles.display(path)),
-                             "this output was not reduced from these partials with this pipeline file "
-                                 + "(loss \(published ?? "none") there, \(loss) in the partials' row-gradient model): run tally reduce again")
+        let place = InputLocation(path: InputFiles.display(path))
+        if model.pipelineHash != pipeline.hash {
+            throw TallyError(.badInput, stage: .run, at: InputLocation(path: InputFiles.display(partials)),
+                             "the row-gradient model in the partials folder was made with another pipeline file or other --var values: "
+                                 + "run tally reduce again with these")
+        }
+        if hash != pipeline.hash {
+            throw TallyError(.badInput, stage: .run, at: place,
+                             "this output was made with another pipeline file or other --var values: give --gradients-from the "
+                                 + "output.dir of this pipeline (\(InputFiles.display(pipeline.output.dir.value)))")
+        }
+        guard sameLoss else {
+            throw TallyError(.badInput, stage: .run, at: place,
+                             "this output was not reduced from these partials (loss \(published ?? "none") there, \(loss) "
+                                 + "in the partials' row-gradient model): run tally reduce again")
         }
     }
 }
