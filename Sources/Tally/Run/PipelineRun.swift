@@ -69,8 +69,9 @@ public struct PipelineRun {
                                       options: outputs.options)
         let timings = StageTimings()
         var settings = passSettings(inputs, timings: timings)
+        let progress = settings.progress
         EventLog.shared.start(pipeline, files: inputs.files.count, workers: settings.workers)
-        defer { settings.progress?.finish() }
+        defer { progress?.finish() }
         let fold: Fold
         switch source {
         case .logs(let cache):
@@ -83,6 +84,8 @@ public struct PipelineRun {
         case .partials(let store):
             fold = try Passes.count(pipeline, inputs, ledger: ledger, settings, cached: try store.require(inputs.files))
         }
+        // The line is for the counting pass; the rest is quick or has no byte count to show.
+        progress?.finish()
         settings.progress = nil
 
         let reduction = try timings.measure(.reduce) {

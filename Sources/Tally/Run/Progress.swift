@@ -11,6 +11,7 @@ final class Progress: @unchecked Sendable {  // the timer is only set up in init
     private let filesBytes = Atomic<Int64>(0)
     private let decompressed = Atomic<Int64>(0)
     private let rows = Atomic<Int64>(0)
+    private let finished = Atomic<Bool>(false)
     private let timer: DispatchSourceTimer
 
     /// A progress line for files of `totalBytes` on disk, or nil when standard error is not a
@@ -38,8 +39,9 @@ final class Progress: @unchecked Sendable {  // the timer is only set up in init
         filesBytes.add(size, ordering: .relaxed)
     }
 
-    /// Stops redrawing and clears the line.
+    /// Stops redrawing and clears the line (once; later calls do nothing).
     func finish() {
+        guard !finished.exchange(true, ordering: .relaxed) else { return }
         timer.cancel()
         EventLog.write("\r\u{1B}[K")
     }

@@ -59,7 +59,7 @@ extension PipelineRun {
         let model = try store.model(pipeline, inputs)
         try checkPublished(output, model: model, partials: partials)
         inputs.files = ShardPlan(files: inputs.files, count: shard.count).files(of: shard)
-        var settings = passSettings(inputs, timings: StageTimings())
+        let settings = passSettings(inputs, timings: StageTimings())
         EventLog.shared.start(pipeline, files: inputs.files.count, workers: settings.workers)
         defer { settings.progress?.finish() }
         let writer = GradientPartWriter(store: store, digest: model.digest)
@@ -69,7 +69,6 @@ extension PipelineRun {
             writer.discard()
             throw error
         }
-        settings.progress = nil
         return ShardReport(files: inputs.files.count, reused: 0, rowsRead: 0, rowsKept: writer.rows, badRows: 0)
     }
 
