@@ -60,13 +60,13 @@ final class PartialStore: @unchecked Sendable {
         Leftovers.remove(in: folder)
     }
 
-    /// The stored partials of `files` that match them, by file index. An entry that matches by
-    /// content but not by modification time (the file was touched or copied) is saved again
-    /// with the new time, so that `tally reduce` accepts it.
-    func lookup(_ files: [InputFile], check: Check = .content) -> [Int: FilePartial] {
+    /// The stored partials of `files` that match them by content, by file index. An entry whose
+    /// modification time is not the file's (it was touched or copied) is saved again with the
+    /// new time, so that `tally reduce` accepts it.
+    func lookup(_ files: [InputFile]) -> [Int: FilePartial] {
         var found: [Int: FilePartial] = [:]
         for (index, file) in files.enumerated() {
-            guard let entry = entry(of: file, check: check) else { continue }
+            guard let entry = entry(of: file, check: .content) else { continue }
             found[index] = entry.partial
             if entry.modified != file.modified { save(file, entry.partial) }
         }
