@@ -87,6 +87,12 @@ final class Fold {
             let local = partial.ids[k].table
             let rows = partial.ids[k].rows
             let failsOnUnknown = vocabularies[k].isFrozen && vocabularies[k].settings.oov == .fail
+            if vocabularies[k].isEmpty && !failsOnUnknown {
+                // The run's first ids (usually its first file): they keep their ids.
+                vocabularies[k].adopt(local, rows: rows)
+                mappings.append(Array(0..<Int32(local.count)))
+                continue
+            }
             var mapping = [Int32](repeating: 0, count: local.count)
             for id in 0..<local.count {
                 let provisional = local.withKey(Int32(id)) {

@@ -43,6 +43,18 @@ struct Vocabulary {
         return id
     }
 
+    /// Whether no id is loaded or seen yet.
+    var isEmpty: Bool { table.count == 0 }
+
+    /// Takes `ids` (with their kept rows) as the first ids seen: the same provisional ids and
+    /// counts as observing each in order, without inserting them one by one. The vocabulary must
+    /// be empty.
+    mutating func adopt(_ ids: IdTable, rows: [Int64]) {
+        precondition(isEmpty && ids.count == rows.count)
+        table = ids
+        counts = rows
+    }
+
     /// Decides the final index of every id: loaded ids keep theirs; new ids are admitted by
     /// `mode`, `min_count` and `max_size` and ordered by `order`; the rest are out of vocabulary.
     func finalize() throws -> VocabularyMapping {
