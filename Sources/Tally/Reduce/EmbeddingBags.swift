@@ -10,9 +10,8 @@ import Foundation
 /// the sorted pairs, so the result is the same for any number of workers.
 struct EmbeddingBags {
     let dim: Int
-    /// The users with a bag, ascending, and their ids.
+    /// The users with a bag, ascending.
     var groups: [Int32] = []
-    var groupIds: [[UInt8]?] = []
     /// bag_g and G_g, `dim` per user.
     var bags: [Double] = []
     var bagGradients: [Double] = []
@@ -28,7 +27,7 @@ struct EmbeddingBags {
     ///   - table: E[k] for each item index k.
     ///   - target: y per user id, for `mse`.
     init(pairs: [(user: Int32, item: Int32, weight: Double, decay: Double?)], table: EmbeddingTable,
-         userIds: (Int32) -> [UInt8]?, kind: Pipeline.Loss.Kind, target: KeyedValues?) {
+         userIds: (Int32) -> ArraySlice<UInt8>?, kind: Pipeline.Loss.Kind, target: KeyedValues?) {
         dim = table.dim
         var row = 0
         var tableGradient = [Double](repeating: 0, count: table.count * dim)
@@ -43,9 +42,8 @@ struct EmbeddingBags {
                 for d in 0..<dim { bag[d] += pairs[end].weight * table.value(pairs[end].item, d) }
                 end += 1
             }
-            let id = userIds(user)
             var key = IdKey()
-            key.user = id
+            key.user = userIds(user)
             observed.insert(key)
             var gradient = [Double](repeating: 1, count: dim)
             if kind == .mse {
@@ -66,7 +64,6 @@ struct EmbeddingBags {
                 }
             }
             groups.append(user)
-            groupIds.append(id)
             bags += bag
             bagGradients += gradient
             row = end
@@ -99,7 +96,7 @@ struct EmbeddingTable: Sendable {
     /// - Parameters:
     ///   - ids: the id of each item index (nil for the OOV bucket).
     ///   - file: rows keyed by `item_id`, columns e0..e{d−1}.
-    init(dim: Int, seed: UInt64, ids: [[UInt8]?], file: KeyedValues?) {
+    init(dim: Int, seed: UInt64, ids: [ArraySlice<UInt8>?], file: KeyedValues?) {
         self.dim = dim
         values = []
         values.reserveCapacity(ids.count * dim)

@@ -2,10 +2,11 @@ import Foundation
 import Parquet
 
 /// A key of the count, by ids: the id of each role in the key (nil for a role not in the key,
-/// or for the OOV bucket), and the time bin for `[item, time]`.
+/// or for the OOV bucket), and the time bin for `[item, time]`. Ids are slices, so a key of an
+/// output row shares its bytes with the vocabulary instead of copying them.
 struct IdKey: Hashable, Comparable, Sendable {
-    var user: [UInt8]?
-    var item: [UInt8]?
+    var user: ArraySlice<UInt8>?
+    var item: ArraySlice<UInt8>?
     var bin: Int64?
 
     /// By user id, item id (bytes ascending; a null id, the OOV bucket, first), then time bin.
@@ -15,7 +16,7 @@ struct IdKey: Hashable, Comparable, Sendable {
         return (a.bin ?? .min) < (b.bin ?? .min)
     }
 
-    private static func precedes(_ a: [UInt8]?, _ b: [UInt8]?) -> Bool {
+    private static func precedes(_ a: ArraySlice<UInt8>?, _ b: ArraySlice<UInt8>?) -> Bool {
         switch (a, b) {
         case (nil, nil): false
         case (nil, _): true
@@ -25,7 +26,7 @@ struct IdKey: Hashable, Comparable, Sendable {
     }
 
     /// Sets the id of `role`.
-    mutating func set(_ role: Role, _ id: [UInt8]?) {
+    mutating func set(_ role: Role, _ id: ArraySlice<UInt8>?) {
         if role == .user { user = id } else { item = id }
     }
 
@@ -125,7 +126,7 @@ extension KeyedValues {
                 var key = IdKey()
                 for (role, values, validity) in ids {
                     guard validity?[row] ?? true else { throw bad("null id in column '\(idColumn(role))', row \(row + 1)") }
-                    key.set(role, Array(values[row]))
+                    key.set(role, Array(values[row])[...])
                 }
                 if let bins {
                     guard let bin = bins[row], bin == bin.rounded() else { throw bad("time_bin must be an integer, row \(row + 1)") }
@@ -168,7 +169,7 @@ extension KeyedValues {
                     throw TallyError(.badInput, stage: .reduce, at: location, "expected at least \(positions.max()! + 1) fields")
                 }
                 var key = IdKey()
-                for (role, position) in zip(roles, positions) { key.set(role, Array(parsed.field(position, ofRecord: r))) }
+                for (role, position) in zip(roles, positions) { key.set(role, Array(parsed.field(position, ofRecord: r))[...]) }
                 if !binColumn.isEmpty {
                     let text = String(decoding: parsed.field(positions[roles.count], ofRecord: r), as: UTF8.self)
                     guard let bin = Int64(text) else {

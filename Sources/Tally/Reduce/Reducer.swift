@@ -39,8 +39,11 @@ struct Reduction {
 
     init(shape: KeyShape) { self.shape = shape }
 
+    /// The vocabulary table of `role`.
+    func entries(of role: Role) -> VocabularyEntries { vocabularies.first { $0.role == role }!.entries }
+
     /// The id of role part `part` of row `row` (nil for the OOV bucket).
-    func id(part: Int, row: Int) -> [UInt8]? { partEntries[part].id(Int(columns[part][row])).map(Array.init) }
+    func id(part: Int, row: Int) -> ArraySlice<UInt8>? { partEntries[part].id(Int(columns[part][row])) }
 
     /// Row `row`'s key by ids.
     func idKey(row: Int) -> IdKey {
@@ -104,13 +107,13 @@ enum Reducer {
             // Counted as (user, item) pairs: the bags first, then the counts by the output key.
             let items = entries[roles.firstIndex(of: .item)!], users = entries[roles.firstIndex(of: .user)!]
             let table = EmbeddingTable(dim: embedding.dim, seed: embedding.seed,
-                                       ids: (0..<items.count).map { items.id($0).map(Array.init) }, file: embeddingFile)
+                                       ids: (0..<items.count).map { items.id($0) }, file: embeddingFile)
             let decay = rows.derivatives[.decay]
             let pairs = rows.keys.indices.map { row in
                 (user: shape.id(rows.keys[row], part: 0), item: shape.id(rows.keys[row], part: 1),
                  weight: rows.values[row], decay: decay?[row])
             }
-            reduction.bags = EmbeddingBags(pairs: pairs, table: table, userIds: { users.id(Int($0)).map(Array.init) },
+            reduction.bags = EmbeddingBags(pairs: pairs, table: table, userIds: { users.id(Int($0)) },
                                            kind: pipeline.loss.kind.value, target: target)
             reduction.embeddingTable = table
             if outputShape.parts.count == 1 { rows = rows.collapsed(toPart: 1, of: shape, size: items.count) }

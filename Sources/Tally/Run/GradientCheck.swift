@@ -112,7 +112,7 @@ public struct GradientCheck {
         let pairs = try chosen.map { e in
             let (i, component) = entries[e]
             let item = bags.items[i]
-            let key = IdKey(user: nil, item: items.id(Int(item)).map(Array.init))
+            let key = IdKey(user: nil, item: items.id(Int(item)))
             let row = (0..<bags.dim).map { table.value(item, $0) }
             let file = inputs.embeddingFile ?? KeyedValues(columns: (0..<bags.dim).map { "e\($0)" })
             let numeric = try derivative(at: row[component]) { value in

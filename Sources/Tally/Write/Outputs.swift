@@ -59,7 +59,7 @@ struct Outputs {
         let roles = reduction.shape.roles
         var columns = roles.map { ParquetColumn("\($0.rawValue)_id", .string, nullable: true) }
         var batch = roles.indices.map { part in
-            Self.strings(target.keys.lazy.map { key -> [UInt8]? in
+            Self.strings(target.keys.lazy.map { key -> ArraySlice<UInt8>? in
                 switch key {
                 case .observed(let row): reduction.id(part: part, row: row)
                 case .targetOnly(let id): roles[part] == .user ? id.user : id.item
@@ -93,10 +93,10 @@ struct Outputs {
         let (gradientColumns, gradientValues) = vectors("g", bags.bagGradients)
         try write("bags.parquet",
                   columns: [ParquetColumn("user", .int32), ParquetColumn("user_id", .string, nullable: true)] + bagColumns + gradientColumns,
-                  batch: [ColumnBatch(.int32(bags.groups)), Self.strings(bags.groupIds)] + bagValues + gradientValues,
+                  batch: [ColumnBatch(.int32(bags.groups)), reduction.entries(of: .user).idColumn(bags.groups)] + bagValues + gradientValues,
                   rows: bags.groups.count)
         guard embeddingGradient else { return }
-        let items = reduction.vocabularies.first { $0.role == .item }!.entries
+        let items = reduction.entries(of: .item)
         let (itemColumns, itemValues) = vectors("g", bags.itemGradients)
         try write("embedding_grad.parquet",
                   columns: [ParquetColumn("item", .int32), ParquetColumn("item_id", .string, nullable: true)] + itemColumns,
@@ -110,7 +110,7 @@ struct Outputs {
     }
 
     /// A nullable string column.
-    static func strings(_ values: some Collection<[UInt8]?>) -> ColumnBatch {
+    static func strings(_ values: some Collection<ArraySlice<UInt8>?>) -> ColumnBatch {
         var column = ByteArrayColumn()
         var validity = [Bool]()
         validity.reserveCapacity(values.count)
