@@ -97,11 +97,7 @@ enum DeltaBinaryPackedEncoder {
             var next = 1
             while next < values.count {
                 let count = min(blockSize, values.count - next)
-                var minDelta = T.max
-                for k in 0..<count {
-                    let delta = wrappingDelta(values[next + k - 1], values[next + k])
-                    if delta < minDelta { minDelta = delta }
-                }
+                let minDelta = minimumDelta(values, from: next, count: count)
                 appendVarint(zigzag(Int64(minDelta)), to: &out)
                 let widthsAt = out.count
                 out.append(contentsOf: repeatElement(0, count: miniblocksPerBlock))
@@ -133,11 +129,7 @@ enum DeltaBinaryPackedEncoder {
         var next = 1
         while next < values.count {
             let count = min(blockSize, values.count - next)
-            var minDelta = T.max
-            for k in 0..<count {
-                let delta = wrappingDelta(values[next + k - 1], values[next + k])
-                if delta < minDelta { minDelta = delta }
-            }
+            let minDelta = minimumDelta(values, from: next, count: count)
             size += varintSize(zigzag(Int64(minDelta))) + miniblocksPerBlock
             for start in stride(from: 0, to: count, by: miniblockSize) {
                 var union: T.Magnitude = 0
@@ -150,6 +142,17 @@ enum DeltaBinaryPackedEncoder {
             next += count
         }
         return size
+    }
+
+    /// The smallest delta of a block: of `values[from + k]` from the value before it, k < count.
+    @inline(__always)
+    private static func minimumDelta<T: FixedWidthInteger & SignedInteger>(_ values: UnsafeBufferPointer<T>, from: Int, count: Int) -> T {
+        var minDelta = T.max
+        for k in from..<from + count {
+            let delta = wrappingDelta(values[k - 1], values[k])
+            if delta < minDelta { minDelta = delta }
+        }
+        return minDelta
     }
 
     /// `current - previous`, wrapping in `T`'s width.
