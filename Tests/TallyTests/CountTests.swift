@@ -76,3 +76,33 @@ import Testing
         #expect(abs(merged.sum(0, 1) - directDerivative) <= 1e-13 * abs(directDerivative))
     }
 }
+
+@Suite struct KeyTableTests {
+    /// Folding batches into a dense table gives the rows, counts and bits that appending them and
+    /// combining equal keys gives (the general path), with several channels.
+    @Test func mergingDenseEqualsAppendingThenConsolidating() {
+        var generator = SplitMix(seed: 11)
+        var dense = KeyTable(channels: 2), appended = KeyTable(channels: 2)
+        var seen = 0
+        for _ in 0..<40 {
+            var batch = KeyTable(channels: 2, capacity: 16)
+            for _ in 0..<Int(generator.next() % 300) {
+                // Keys are dense file ids: each batch sees old ones and a few new ones.
+                let key = UInt64(generator.next() % UInt64(seen + 5))
+                seen = max(seen, Int(key) + 1)
+                batch.add(key: key, count: 1, Double(generator.next() % 1000) / 7, Double(generator.next() % 1000) / 3)
+            }
+            // The identity mapping: these batch keys already are file ids.
+            dense.mergeDense(batch) { $0 }
+            appended.append(batch) { $0 }
+        }
+        appended.consolidate()
+        #expect(dense.keys.count == seen)
+        let used = dense.keys.indices.filter { dense.counts[$0] > 0 }
+        #expect(used.map { dense.keys[$0] } == appended.keys)
+        #expect(used.map { dense.counts[$0] } == appended.counts)
+        #expect(used.flatMap { [dense.sum($0, 0), dense.sum($0, 1)] }.map(\.bitPattern)
+                == appended.sums.map(\.bitPattern))
+    }
+}
+

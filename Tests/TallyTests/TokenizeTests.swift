@@ -25,6 +25,28 @@ import Testing
         #expect(Array("absent".utf8).withUnsafeBytes { table.find($0) } == nil)
     }
 
+    /// The prefetching batch insert gives the ids, table and order that inserting one by one
+    /// gives, across growth and with keys already present.
+    @Test(arguments: [1, 7, 500, 20_000])
+    func insertingATableEqualsInsertingItsKeysOneByOne(batch: Int) {
+        var generator = SplitMix(seed: UInt64(batch))
+        var bulk = IdTable(capacity: 1), single = IdTable(capacity: 1)
+        for _ in 0..<6 {
+            var other = IdTable(capacity: 1)
+            for _ in 0..<batch {
+                let length = Int(generator.next() % 14)
+                let key = (0..<length).map { _ in UInt8(ascii: "a") + UInt8(generator.next() % 3) }
+                key.withUnsafeBytes { _ = other.insert($0) }
+            }
+            let ids = bulk.insertAll(of: other)
+            let expected = (0..<other.count).map { id in other.withKey(Int32(id)) { single.insert($0).id } }
+            #expect(ids == expected)
+        }
+        #expect(bulk.count == single.count)
+        #expect(bulk.arena == single.arena && bulk.ends == single.ends && bulk.hashes == single.hashes)
+        for id in 0..<single.count { #expect(single.withKey(Int32(id)) { bulk.find($0) } == Int32(id)) }
+    }
+
     @Test func theEmptyIdAndLongIdsAreKeysLikeAnyOther() {
         var table = IdTable()
         let long = [UInt8](repeating: 0xE2, count: 1_000)

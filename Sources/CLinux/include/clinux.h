@@ -5,4 +5,10 @@
 /// Returns 0, or -1 with errno set (ENOSYS or EINVAL where the kernel or file system lacks it).
 int tally_rename_exchange(const char *from, const char *to);
 
+/// Asks the CPU to start loading the cache line holding `address` for reading (`write` 0) or
+/// writing (`write` 1); only a hint: it never faults, whatever the address.
+static inline void tally_prefetch(const void *address, int write) {
+    if (write) __builtin_prefetch(address, 1, 3); else __builtin_prefetch(address, 0, 3);
+}
+
 #endif

@@ -32,7 +32,9 @@ public struct ByteArrayColumn: Sendable, Hashable {
         String(decoding: self[i], as: UTF8.self)
     }
 
-    /// Appends one value.
+    /// Appends one value. Inlinable, so that callers in other modules get it specialized for
+    /// their collection type (unspecialized, it looks up generic metadata on every call).
+    @inlinable
     public mutating func append<C: Collection>(_ value: C) where C.Element == UInt8 {
         bytes.append(contentsOf: value)
         offsets.append(bytes.count)

@@ -1,3 +1,5 @@
+internal import CLinux
+
 /// One input file's counts, keyed by the file's own ids: the unit the run folds, the state cache
 /// stores and shards exchange (a value of the counter's monoid, keyed by ids, never by indices).
 ///
@@ -49,15 +51,18 @@ struct FilePartial: Sendable {
 extension LocalIds {
     /// Adds `other`'s ids and rows to these; returns the id here of each of `other`'s ids.
     mutating func absorb(_ other: LocalIds) -> [Int32] {
-        var mapping = [Int32](repeating: 0, count: other.table.count)
-        for id in 0..<other.table.count {
-            let (mine, inserted) = other.table.withKey(Int32(id)) { table.insert($0, hash: other.table.hashes[id]) }
-            if inserted {
-                rows.append(0)
-                firstLine.append(other.firstLine[id])
+        let mapping = table.insertAll(of: other.table)
+        let distance = 8
+        for (theirs, mine) in mapping.enumerated() {
+            if theirs + distance < mapping.count {
+                rows.withUnsafeBufferPointer { tally_prefetch($0.baseAddress! + Int(mapping[theirs + distance]), 1) }
             }
-            rows[Int(mine)] += other.rows[id]
-            mapping[id] = mine
+            // New ids come in order, right after the ones already here.
+            if Int(mine) == rows.count {
+                rows.append(0)
+                firstLine.append(other.firstLine[theirs])
+            }
+            rows[Int(mine)] += other.rows[theirs]
         }
         return mapping
     }

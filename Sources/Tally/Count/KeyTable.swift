@@ -1,3 +1,5 @@
+internal import CLinux
+
 /// Sums per key — a count, a value and the value's derivatives — in first-insertion order.
 ///
 /// A key is a `UInt64` (see `KeyShape`). Each key has a row: `counts[row]` and `channels`
@@ -133,13 +135,23 @@ struct KeyTable: Sendable {
         guard other.count > 0 else { return }
         let shift = alignAnchors(with: other, decay: decay)
         slots = []
+        let targets = other.keys.map { Int(mapping($0)) }
+        let rows = targets.max()! + 1
+        if rows > keys.count {
+            keys.append(contentsOf: UInt64(keys.count)..<UInt64(rows))
+            counts.append(contentsOf: repeatElement(0, count: rows - counts.count))
+            sums.append(contentsOf: repeatElement(0, count: rows * channels - sums.count))
+        }
+        // Rows land all over a large table: ask for the lines a few rows ahead (see
+        // `IdTable.insertAll`).
+        let distance = 8
         for row in 0..<other.count {
-            let key = Int(mapping(other.keys[row]))
-            while keys.count <= key {
-                keys.append(UInt64(keys.count))
-                counts.append(0)
-                for _ in 0..<channels { sums.append(0) }
+            if row + distance < other.count {
+                let ahead = targets[row + distance]
+                counts.withUnsafeBufferPointer { tally_prefetch($0.baseAddress! + ahead, 1) }
+                sums.withUnsafeBufferPointer { tally_prefetch($0.baseAddress! + ahead &* channels, 1) }
             }
+            let key = targets[row]
             counts[key] += other.counts[row]
             shift.add(other.sums, from: row &* channels, width: channels, into: &sums, at: key &* channels)
         }

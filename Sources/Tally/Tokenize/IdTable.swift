@@ -1,4 +1,5 @@
 import Foundation
+internal import CLinux
 
 /// Maps byte strings to dense `Int32` ids in first-insertion order: 0, 1, 2, …
 ///
@@ -118,6 +119,61 @@ struct IdTable {
         slots[slot] = (tag << 32) | UInt64(id + 1)
         if ends.count * 2 > slots.count { grow() }
         return (id, true)
+    }
+
+    /// Inserts every key of `other`, in `other`'s id order (so new keys get ids in that order);
+    /// returns the id here of each of `other`'s keys. The same as calling `insert` for each, but
+    /// faster into a large table, whose lookups miss the cache: while one key is resolved, the
+    /// slots, ends and bytes of the next ones are already on their way (prefetched in stages, a
+    /// few keys apart), so the misses overlap instead of queueing.
+    mutating func insertAll(of other: IdTable) -> [Int32] {
+        let n = other.count
+        var ids = [Int32](repeating: 0, count: n)
+        reserve(adding: n, bytes: other.arena.count)
+        let distance = 8
+        for step in 0..<(n + 3 * distance) {
+            if step < n {
+                slots.withUnsafeBufferPointer { tally_prefetch($0.baseAddress! + slotIndex(other.hashes[step]), 0) }
+            }
+            if case 0..<n = step - distance, let id = likelyId(other.hashes[step - distance]), id > 0 {
+                ends.withUnsafeBufferPointer { tally_prefetch($0.baseAddress! + Int(id) - 1, 0) }
+            }
+            if case 0..<n = step - 2 * distance, let id = likelyId(other.hashes[step - 2 * distance]) {
+                let start = id == 0 ? 0 : ends[Int(id) - 1]
+                arena.withUnsafeBufferPointer { tally_prefetch($0.baseAddress! + start, 0) }
+            }
+            let theirs = step - 3 * distance
+            if theirs >= 0 {
+                ids[theirs] = other.withKey(Int32(theirs)) { insert($0, hash: other.hashes[theirs]).id }
+            }
+        }
+        return ids
+    }
+
+    /// Makes room for `keys` more keys of `bytes` bytes in all, so that inserting them never grows
+    /// the table.
+    private mutating func reserve(adding keys: Int, bytes: Int) {
+        // Doubling, as appending would: reserving exactly what is needed, batch after batch,
+        // would copy the arrays every time.
+        func reserve<Element>(_ array: inout [Element], _ extra: Int) {
+            if array.count + extra > array.capacity { array.reserveCapacity(max(array.count + extra, 2 * array.capacity)) }
+        }
+        reserve(&arena, bytes)
+        reserve(&ends, keys)
+        reserve(&hashes, keys)
+        while (ends.count + keys) * 2 > slots.count { grow() }
+    }
+
+    @inline(__always)
+    private func slotIndex(_ hash: UInt64) -> Int { Int(truncatingIfNeeded: hash) & mask }
+
+    /// The id in the first slot `hash` probes, if its tag matches: usually the key's id, but only
+    /// a hint (it may be another key's).
+    @inline(__always)
+    private func likelyId(_ hash: UInt64) -> Int32? {
+        let entry = slots[slotIndex(hash)]
+        guard entry != 0, entry >> 32 == hash >> 32 else { return nil }
+        return Int32(truncatingIfNeeded: entry & 0xFFFF_FFFF) - 1
     }
 
     private func keyEquals(_ id: Int32, _ key: UnsafeRawBufferPointer) -> Bool {
