@@ -92,13 +92,16 @@ struct KeyTable: Sendable {
 
     /// Adds every row of `other`, keys translated by `mapping` (nil leaves the row out), in
     /// `other`'s row order; with `decay`, `other`'s sums are first moved to this table's anchor.
-    mutating func merge(_ other: KeyTable, decay: Decay? = nil, mapping: (UInt64) -> UInt64?) {
+    mutating func merge(_ other: consuming KeyTable, decay: Decay? = nil, mapping: (UInt64) -> UInt64?) {
         guard other.count > 0 else { return }
         if count == 0 && anchor == nil {
-            // Into an empty table: the same rows, keys mapped, no hashing (the index is built
-            // only if a key is looked up later). Mapped keys stay distinct (mappings of ids are
-            // one to one), and the sums are unchanged, so this is the same as adding them.
-            append(other, decay: decay, mapping: mapping)
+            // Into an empty table: `other`'s rows become this table's, keys mapped in place, no
+            // hashing and no copy (the index is built only if a key is looked up later). Mapped
+            // keys stay distinct (mappings of ids are one to one), and the sums are unchanged, so
+            // this is the same as adding them.
+            other.slots = []
+            other.mapKeys(mapping)
+            self = other
             return
         }
         let shift = alignAnchors(with: other, decay: decay)
@@ -108,6 +111,24 @@ struct KeyTable: Sendable {
             counts[target] += other.counts[row]
             shift.add(other.sums, from: row &* channels, width: channels, into: &sums, at: target &* channels)
         }
+    }
+
+    /// Translates every key by `mapping`, in place; rows mapped to nil are removed.
+    mutating func mapKeys(_ mapping: (UInt64) -> UInt64?) {
+        slots = []
+        var kept = 0
+        for row in 0..<count {
+            guard let key = mapping(keys[row]) else { continue }
+            if kept != row {
+                counts[kept] = counts[row]
+                for c in 0..<channels { sums[kept &* channels &+ c] = sums[row &* channels &+ c] }
+            }
+            keys[kept] = key
+            kept += 1
+        }
+        keys.removeLast(count - kept)
+        counts.removeLast(counts.count - kept)
+        sums.removeLast(sums.count - kept * channels)
     }
 
     /// Appends every row of `other` (keys translated by `mapping`), without combining equal
@@ -158,25 +179,28 @@ struct KeyTable: Sendable {
     }
 
     /// Combines the rows of equal keys (after `append`): rows sorted by key (a stable radix
-    /// sort), each key's sums added in the order its rows were appended.
+    /// sort), each key's sums added in the order its rows were appended. In place.
     mutating func consolidate() {
-        let order = radixOrder(keys)
-        var newKeys = [UInt64](), newCounts = [Int64](), newSums = [Double]()
-        newKeys.reserveCapacity(keys.count)
-        newCounts.reserveCapacity(keys.count)
-        newSums.reserveCapacity(sums.count)
-        for i in order {
-            let row = Int(i)
-            if newKeys.last == keys[row] {
-                newCounts[newCounts.count - 1] += counts[row]
-                for c in 0..<channels { newSums[newSums.count - channels + c] += sums[row &* channels &+ c] }
+        slots = []
+        radixSortRows(keys: &keys, counts: &counts, sums: &sums, width: channels)
+        var last = -1
+        for row in 0..<count {
+            if last >= 0 && keys[last] == keys[row] {
+                counts[last] += counts[row]
+                for c in 0..<channels { sums[last &* channels &+ c] += sums[row &* channels &+ c] }
             } else {
-                newKeys.append(keys[row])
-                newCounts.append(counts[row])
-                newSums.append(contentsOf: sums[row &* channels ..< (row + 1) &* channels])
+                last += 1
+                if last != row {
+                    keys[last] = keys[row]
+                    counts[last] = counts[row]
+                    for c in 0..<channels { sums[last &* channels &+ c] = sums[row &* channels &+ c] }
+                }
             }
         }
-        (keys, counts, sums, slots) = (newKeys, newCounts, newSums, [])
+        let rows = last + 1
+        keys.removeLast(keys.count - rows)
+        counts.removeLast(counts.count - rows)
+        sums.removeLast(sums.count - rows * channels)
     }
 
     /// Makes `other`'s anchor and this table's agree (with decay): adopts `other`'s when this

@@ -95,7 +95,7 @@ enum Reducer {
             }
             run.reanchor(to: reduction.referenceTime, decay: decay)
         }
-        var rows = Rows(run, shape: shape, channels: counter.channels, mappings: mappings)
+        var rows = Rows(consume run, shape: shape, channels: counter.channels, mappings: mappings)
         reduction.droppedRows = rows.droppedRows
         if let smoothing = pipeline.count.smoothing {
             let position = shape.positions[0]!
@@ -253,46 +253,31 @@ private struct Rows {
     /// The run's rows under their final indices, sorted by key; the sums of ids that share an
     /// index (the OOV bucket) are added in the run's row order. Only keys with count > 0 or
     /// value ≠ 0 (a row of weight 0 touches bins it adds nothing to).
-    init(_ table: KeyTable, shape: KeyShape, channels: Channels, mappings: [VocabularyMapping]) {
-        var mapped = [UInt64](), source = [Int32]()
-        mapped.reserveCapacity(table.count)
-        source.reserveCapacity(table.count)
-        for row in 0..<table.count {
+    init(_ table: consuming KeyTable, shape: KeyShape, channels: Channels, mappings: [VocabularyMapping]) {
+        let total = table.counts.reduce(0, +)
+        var rows = table
+        rows.mapKeys { key in
             var dropped = false
-            let key = shape.map(table.keys[row]) { position, id in
+            let mapped = shape.map(key) { position, id in
                 let index = mappings[position].finalIndex[Int(id)]
                 if index == VocabularyMapping.dropped { dropped = true }
                 return index
             }
-            if dropped {
-                droppedRows += table.counts[row]
-            } else {
-                mapped.append(key)
-                source.append(Int32(row))
-            }
+            return dropped ? nil : mapped
         }
-        let width = table.channels
-        var sums: [Double] = []
-        for i in radixOrder(mapped) {
-            let row = Int(source[Int(i)])
-            if keys.last == mapped[Int(i)] {
-                counts[counts.count - 1] += table.counts[row]
-                for c in 0..<width { sums[sums.count - width + c] += table.sum(row, c) }
-            } else {
-                keys.append(mapped[Int(i)])
-                counts.append(table.counts[row])
-                for c in 0..<width { sums.append(table.sum(row, c)) }
-            }
+        droppedRows = total - rows.counts.reduce(0, +)
+        rows.consolidate()
+        let decay = channels.decay, bandwidth = channels.bandwidth
+        var decayDerivatives: [Double] = [], bandwidthDerivatives: [Double] = []
+        for row in 0..<rows.count where rows.counts[row] > 0 || rows.sum(row, 0) != 0 {
+            keys.append(rows.keys[row])
+            counts.append(rows.counts[row])
+            values.append(rows.sum(row, 0))
+            if let decay { decayDerivatives.append(rows.sum(row, decay)) }
+            if let bandwidth { bandwidthDerivatives.append(rows.sum(row, bandwidth)) }
         }
-        let kept = keys.indices.filter { counts[$0] > 0 || sums[$0 * width] != 0 }
-        if kept.count < keys.count {
-            keys = kept.map { keys[$0] }
-            counts = kept.map { counts[$0] }
-            sums = kept.flatMap { sums[$0 * width ..< ($0 + 1) * width] }
-        }
-        values = stride(from: 0, to: sums.count, by: width).map { sums[$0] }
-        if let c = channels.decay { derivatives[.decay] = stride(from: c, to: sums.count, by: width).map { sums[$0] } }
-        if let c = channels.bandwidth { derivatives[.bandwidth] = stride(from: c, to: sums.count, by: width).map { sums[$0] } }
+        if decay != nil { derivatives[.decay] = decayDerivatives }
+        if bandwidth != nil { derivatives[.bandwidth] = bandwidthDerivatives }
     }
 
     private init() {}

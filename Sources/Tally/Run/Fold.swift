@@ -68,17 +68,23 @@ final class Fold {
 
     /// Closes file number `index`: its partial (or the cached one) joins the run's.
     func endFile(_ input: InputFile, index: Int) throws {
+        let reused = cached[index] != nil
         var partial = cached[index] ?? file
-        if cached[index] == nil { partial.finish(counter) }
         file = FilePartial(roles: vocabularies.count, channels: counter.channels.count)
+        if !reused {
+            partial.finish(counter)
+            finished?(input, partial)
+        }
+        let (stats, badRows) = (partial.stats, partial.badRows)
         try fold(partial, of: input)
-        inputs.append((input, partial.stats, cached[index] != nil))
-        EventLog.shared.badRows(partial.badRows, file: input, policy: policy)
-        EventLog.shared.fileDone(input, rows: partial.stats, reused: cached[index] != nil)
-        if cached[index] == nil { finished?(input, partial) }
+        inputs.append((input, stats, reused))
+        EventLog.shared.badRows(badRows, file: input, policy: policy)
+        EventLog.shared.fileDone(input, rows: stats, reused: reused)
     }
 
-    private func fold(_ partial: FilePartial, of input: InputFile) throws {
+    /// Folds a file's partial into the run's, taking its storage where it can (its counts become
+    /// the run's when they are the first).
+    private func fold(_ partial: consuming FilePartial, of input: InputFile) throws {
         try ledger.record(partial.badRows, file: input.relativePath)
         runStats += partial.stats
         if let time = partial.latestTime { latestTime = max(latestTime ?? time, time) }
@@ -108,7 +114,9 @@ final class Fold {
             }
             mappings.append(mapping)
         }
-        runKeys.merge(partial.keys, decay: counter.decay) { key in
+        var keys = KeyTable(channels: counter.channels.count)
+        swap(&keys, &partial.keys)
+        runKeys.merge(consume keys, decay: counter.decay) { key in
             shape.map(key) { position, id in mappings[position][Int(id)] }
         }
     }
