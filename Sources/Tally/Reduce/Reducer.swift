@@ -62,17 +62,37 @@ struct TargetGradient {
         /// A key of the target that was not observed.
         case targetOnly(IdKey)
     }
-    var keys: [Key] = []
-    var gradient: [Double] = []
+    /// Per key, in id order: its output row (≥ 0), or −1 − i for `targetOnly[i]`. One word per
+    /// key: there is a key for every output row.
+    private var entries: [Int] = []
+    private var targetOnly: [IdKey] = []
+    private(set) var gradient: [Double] = []
+
+    var count: Int { entries.count }
+
+    func key(_ i: Int) -> Key { entries[i] >= 0 ? .observed(entries[i]) : .targetOnly(targetOnly[-1 - entries[i]]) }
+
+    mutating func append(_ key: Key, gradient: Double) {
+        switch key {
+        case .observed(let row): entries.append(row)
+        case .targetOnly(let id):
+            entries.append(-1 - targetOnly.count)
+            targetOnly.append(id)
+        }
+        self.gradient.append(gradient)
+    }
 }
 
 /// Turns the folded run into final indices and values, then evaluates the loss and every
 /// gradient (DESIGN §3).
 enum Reducer {
     /// - Parameters:
+    ///   - counts: the run's counts (`fold.runKeys`); taken, not copied, when the caller gives
+    ///     them up (`fold.takeRunKeys()`): they are the largest table of a run.
     ///   - target: the loss's target table, if any.
     ///   - embeddingFile: the embedding table file's rows, if any.
-    static func reduce(_ fold: Fold, pipeline: Pipeline, target: KeyedValues?, embeddingFile: KeyedValues?) throws -> Reduction {
+    static func reduce(_ fold: Fold, counts: consuming KeyTable, pipeline: Pipeline, target: KeyedValues?,
+                       embeddingFile: KeyedValues?) throws -> Reduction {
         let shape = fold.shape
         let counter = fold.counter
         let roles = fold.vocabularies.map(\.role)
@@ -87,7 +107,7 @@ enum Reducer {
             RowGradients.FinalIds(table: fold.vocabularies[$0].table, finalIndex: mappings[$0].finalIndex)
         }
 
-        var run = fold.runKeys
+        var run = counts
         if let decay = counter.decay, let latest = fold.latestTime {
             switch decay.reference {
             case .end: reduction.referenceTime = latest
@@ -184,12 +204,10 @@ enum Reducer {
         var i = 0, j = 0
         while i < observed.count || j < extra.count {
             if j == extra.count || (i < observed.count && reduction.idKey(row: observed[i]) < targetOnly[extra[j]].key) {
-                result.keys.append(.observed(observed[i]))
-                result.gradient.append(gradient[observed[i]])
+                result.append(.observed(observed[i]), gradient: gradient[observed[i]])
                 i += 1
             } else {
-                result.keys.append(.targetOnly(targetOnly[extra[j]].key))
-                result.gradient.append(gradient[keys.count + extra[j]])
+                result.append(.targetOnly(targetOnly[extra[j]].key), gradient: gradient[keys.count + extra[j]])
                 j += 1
             }
         }

@@ -32,6 +32,7 @@ final class Fold {
     let counter: Counter
     let ledger: BadRowLedger
     private var file: FilePartial
+    /// The run's counts, keyed by provisional ids.
     private(set) var runKeys: KeyTable
     private(set) var runStats = RowStats()
     /// The latest time among all kept rows (with decay): the reference `end`.
@@ -55,6 +56,13 @@ final class Fold {
         self.finished = finished
         file = FilePartial(roles: vocabularies.count, channels: counter.channels.count)
         runKeys = KeyTable(channels: counter.channels.count, capacity: 1 << 14)
+    }
+
+    /// Gives up the run's counts (leaving none), so that the reducer can sort them in place.
+    func takeRunKeys() -> KeyTable {
+        var keys = KeyTable(channels: counter.channels.count)
+        swap(&keys, &runKeys)
+        return keys
     }
 
     /// Folds the next batch of `file`. Under `bad_rows: fail` the first bad row stops the run

@@ -60,8 +60,8 @@ public struct GradientCheck {
         }
         if let targets = reduction.targetGradient {
             // The OOV bucket has no id, so no target can name it.
-            let keys = targets.keys.map { key -> IdKey in
-                switch key {
+            let keys = (0..<targets.count).map { i -> IdKey in
+                switch targets.key(i) {
                 case .observed(let row): reduction.idKey(row: row)
                 case .targetOnly(let id): id
                 }
@@ -118,7 +118,7 @@ public struct GradientCheck {
             let numeric = try derivative(at: row[component]) { value in
                 var perturbed = row
                 perturbed[component] = value
-                return try Reducer.reduce(fold, pipeline: pipeline, target: inputs.target,
+                return try Reducer.reduce(fold, counts: fold.runKeys, pipeline: pipeline, target: inputs.target,
                                           embeddingFile: file.replacing(key, with: perturbed)).loss
             }
             return (bags.itemGradients[i * bags.dim + component], numeric)
@@ -139,7 +139,7 @@ public struct GradientCheck {
                           weightDeltas: [String: [Int: Double]] = [:]) throws -> (Fold, Reduction) {
         let ledger = try BadRowLedger(policy: pipeline.input.badRows, quarantinePath: nil)
         let fold = try Passes.count(pipeline, inputs, ledger: ledger, settings(weightDeltas: weightDeltas))
-        return (fold, try Reducer.reduce(fold, pipeline: pipeline, target: inputs.target, embeddingFile: inputs.embeddingFile))
+        return (fold, try Reducer.reduce(fold, counts: fold.runKeys, pipeline: pipeline, target: inputs.target, embeddingFile: inputs.embeddingFile))
     }
 
     /// A central difference of `loss` at `x`, with one Richardson step.

@@ -89,7 +89,8 @@ public struct PipelineRun {
         settings.progress = nil
 
         let reduction = try timings.measure(.reduce) {
-            try Reducer.reduce(fold, pipeline: pipeline, target: inputs.target, embeddingFile: inputs.embeddingFile)
+            try Reducer.reduce(fold, counts: fold.takeRunKeys(), pipeline: pipeline, target: inputs.target,
+                               embeddingFile: inputs.embeddingFile)
         }
         let complete = try !pipeline.gradients.perEvent
             || writeEventGradients(inputs, source: source, fold: fold, reduction: reduction, to: &outputs, settings)

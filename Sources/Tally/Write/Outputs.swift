@@ -59,8 +59,8 @@ struct Outputs {
         let roles = reduction.shape.roles
         var columns = roles.map { ParquetColumn("\($0.rawValue)_id", .string, nullable: true) }
         var batch = roles.indices.map { part in
-            Self.strings(target.keys.lazy.map { key -> ArraySlice<UInt8>? in
-                switch key {
+            Self.strings((0..<target.count).lazy.map { i -> ArraySlice<UInt8>? in
+                switch target.key(i) {
                 case .observed(let row): reduction.id(part: part, row: row)
                 case .targetOnly(let id): roles[part] == .user ? id.user : id.item
                 }
@@ -68,8 +68,8 @@ struct Outputs {
         }
         if reduction.shape.hasTime {
             columns.append(ParquetColumn("time_bin", .int64))
-            batch.append(ColumnBatch(.int64(target.keys.map { key in
-                switch key {
+            batch.append(ColumnBatch(.int64((0..<target.count).map { i in
+                switch target.key(i) {
                 case .observed(let row): reduction.bins[row]
                 case .targetOnly(let id): id.bin!
                 }
@@ -77,7 +77,7 @@ struct Outputs {
         }
         columns.append(ParquetColumn("grad", .double))
         batch.append(ColumnBatch(.double(target.gradient)))
-        try write("target_grad.parquet", columns: columns, batch: batch, rows: target.keys.count)
+        try write("target_grad.parquet", columns: columns, batch: batch, rows: target.count)
     }
 
     /// `bags.parquet` (user, user_id, e0…, g0…) and, when asked, `embedding_grad.parquet`
