@@ -18,6 +18,11 @@ struct TallyCommand: ParsableCommand {
         subcommands: [RunCommand.self, ValidateCommand.self, InspectCommand.self, GradcheckCommand.self,
                       PlanCommand.self, ReduceCommand.self]
     )
+
+    static func main() {
+        Allocator.useOneArena()
+        main(nil)
+    }
 }
 
 /// Runs `body`; a `TallyError` is reported (as text, or as the JSON `finish` event) and becomes

@@ -5,6 +5,9 @@
 /// Returns 0, or -1 with errno set (ENOSYS or EINVAL where the kernel or file system lacks it).
 int tally_rename_exchange(const char *from, const char *to);
 
+/// Makes glibc's malloc use one arena for every thread (mallopt M_ARENA_MAX 1).
+void tally_use_one_malloc_arena(void);
+
 /// Asks the CPU to start loading the cache line holding `address` for reading (`write` 0) or
 /// writing (`write` 1); only a hint: it never faults, whatever the address.
 static inline void tally_prefetch(const void *address, int write) {
