@@ -22,7 +22,9 @@ struct Counter: Sendable {
     func count(_ events: EventBatch) -> KeyTable {
         let anchor = decay == nil ? nil : events.times.max()
         if isDense { return countDense(events, anchor: anchor) }
-        var table = KeyTable(channels: channels.count, capacity: max(64, events.ids.map(\.table.count).max() ?? 0))
+        // Pairs are mostly distinct within a batch: room for a key per row from the start, so
+        // the table does not regrow and rehash midway.
+        var table = KeyTable(channels: channels.count, capacity: max(64, events.rowsKept))
         table.anchor = anchor
         var bins: [Int64] = [], weights: [Double] = [], derivatives: [Double] = []
         for row in 0..<events.rowsKept {

@@ -26,9 +26,13 @@ struct KeyTable: Sendable {
     private var mask = 0
     private let capacity: Int
 
+    /// An empty table with room for `capacity` keys before it grows.
     init(channels: Int = 1, capacity: Int = 1024) {
         self.channels = channels
         self.capacity = capacity
+        keys.reserveCapacity(capacity)
+        counts.reserveCapacity(capacity)
+        sums.reserveCapacity(capacity * channels)
     }
 
     /// A table whose keys are 0, 1, …, counts.count − 1, in that order, with the given sums
