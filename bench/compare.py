@@ -3,7 +3,8 @@
 Builds the release binary, generates the synthetic log if missing, then runs every job for every
 tool interleaved (A B C A B C …) after one warm-up round, and prints the medians of wall time
 and of peak resident memory (from /usr/bin/time), with Tally's ratios to the peers and to the
-`zstd -dc` floor. The table is also written to bench/results.md.
+`zstd -dc` floor. Then, for the flat-memory target, Tally's peak memory on logs of 1M and 10M
+rows drawn from one fixed vocabulary. The tables are also written to bench/results.md.
 """
 import argparse
 import os
@@ -44,6 +45,24 @@ def prepare(rows: int) -> dict:
         "MovieLens ratings": (ROOT / "sample-data" / "movielens-small" / "ratings.csv.zst",
                               {"user": "userId", "item": "movieId", "time": "timestamp", "weight": "rating"}),
     }
+
+
+def fixed_vocabulary_logs() -> dict:
+    """Logs of 1M and 10M rows over the same 20k items and 20k users: their vocabularies are the
+    same, so Tally's peak memory should not grow with the rows."""
+    logs = {}
+    for rows in (1_000_000, 10_000_000):
+        path = DATA / f"fixed{rows}.csv.zst"
+        if not path.exists():
+            print(f"generating {path.name}…", file=sys.stderr)
+            generate = subprocess.Popen([sys.executable, str(ROOT / "tools" / "gen_interactions.py"), "--rows", str(rows),
+                                         "--seed", "7", "--items", "20000", "--users", "20000", "--out", "-"],
+                                        stdout=subprocess.PIPE)
+            sh("zstd", "-q", "-3", "-f", "-o", str(path), stdin=generate.stdout)
+            if generate.wait() != 0:
+                raise SystemExit("generating the fixed-vocabulary log failed")
+        logs[rows] = path
+    return logs
 
 
 def measure(command: list, tool: str):
@@ -140,6 +159,25 @@ def main() -> None:
     for name, job, m in rows:
         lines.append(f"| {name} | {job.upper()} | {cell(m, 'Tally')} | {cell(m, 'DuckDB')} | {cell(m, 'Polars')} | "
                      f"{m['zstd -dc'][0]:.2f} s | {ratio(m, 'Polars')} | {ratio(m, 'DuckDB')} | {ratio(m, 'zstd -dc')} |")
+    columns = {"user": "user_id", "item": "item_id", "time": "timestamp", "weight": "weight"}
+    flat = {}
+    with tempfile.TemporaryDirectory(prefix="tally-bench-") as scratch:
+        for rows_count, path in fixed_vocabulary_logs().items():
+            for job in ("b1", "b3"):
+                command = commands(job, path, columns, Path(scratch), a.workers)["Tally"]
+                samples = [measure(command, "Tally") for _ in range(3)]
+                flat[(job, rows_count)] = (statistics.median(s for s, _ in samples), statistics.median(m for _, m in samples))
+    lines += [
+        "",
+        "Peak memory as rows grow over a fixed vocabulary (20k items, 20k users; medians of 3 runs):",
+        "",
+        "| job | 1M rows | 10M rows | growth |",
+        "|---|---|---|---|",
+    ]
+    for job in ("b1", "b3"):
+        small, large = flat[(job, 1_000_000)], flat[(job, 10_000_000)]
+        lines.append(f"| {job.upper()} | {small[0]:.2f} s, {small[1]:.0f} MiB | {large[0]:.2f} s, {large[1]:.0f} MiB | "
+                     f"{large[1] / small[1]:.2f}× |")
     table = "\n".join(lines) + "\n"
     (ROOT / "bench" / "results.md").write_text(table)
     print(table)
