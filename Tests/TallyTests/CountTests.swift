@@ -104,5 +104,53 @@ import Testing
         #expect(used.flatMap { [dense.sum($0, 0), dense.sum($0, 1)] }.map(\.bitPattern)
                 == appended.sums.map(\.bitPattern))
     }
+
+    /// Appending batches (keys mapped, some left out) then consolidating gives each key's count
+    /// and its sums added in append order, sorted by key: against a plain reference, for a few
+    /// distinct keys (every row a repeat), one key, one row and no rows.
+    @Test(arguments: [0, 1, 2, 5, 4_000])
+    func consolidatingSumsEachKeyInAppendOrder(distinct: Int) {
+        var generator = SplitMix(seed: UInt64(distinct) + 3)
+        var table = KeyTable(channels: 2)
+        var reference: [UInt64: (count: Int64, v0: Double, v1: Double)] = [:]
+        for batchNumber in 0..<(distinct == 0 ? 0 : 30) {
+            var batch = KeyTable(channels: 2, capacity: 16)
+            for _ in 0..<(distinct == 1 && batchNumber > 0 ? 0 : Int(generator.next() % 200) + 1) {
+                let key = distinct == 1 ? 9 : generator.next() % UInt64(distinct) * 0x1_0001_0001
+                batch.add(key: key, count: 1, Double(generator.next() % 1000) / 7, Double(generator.next() % 1000) / 3)
+            }
+            // Keys mapped one to one, and one of them left out.
+            let mapping = { (key: UInt64) -> UInt64? in key == 0x1_0001_0001 ? nil : key ^ 0xFFFF }
+            for row in 0..<batch.count {
+                guard let key = mapping(batch.keys[row]) else { continue }
+                var entry = reference[key] ?? (0, 0, 0)
+                entry.count += batch.counts[row]
+                entry.v0 += batch.sum(row, 0)
+                entry.v1 += batch.sum(row, 1)
+                reference[key] = entry
+            }
+            table.append(batch, mapping: mapping)
+        }
+        table.consolidate()
+        let keys = reference.keys.sorted()
+        #expect(table.keys == keys)
+        #expect(table.counts == keys.map { reference[$0]!.count })
+        #expect((0..<table.count).map { table.sum($0, 0).bitPattern } == keys.map { reference[$0]!.v0.bitPattern })
+        #expect((0..<table.count).map { table.sum($0, 1).bitPattern } == keys.map { reference[$0]!.v1.bitPattern })
+    }
+
+    /// Merging into an empty table takes the other's rows with their keys mapped, leaving out
+    /// the rows mapped to nil, in the other's row order.
+    @Test func mergingIntoAnEmptyTableMapsTheRowsInPlace() {
+        var other = KeyTable(channels: 1)
+        for key: UInt64 in [5, 3, 8, 1] { other.add(key: key, count: Int64(key), Double(key) / 2) }
+        var table = KeyTable(channels: 1)
+        table.merge(other) { $0 == 8 ? nil : $0 * 10 }
+        #expect(table.keys == [50, 30, 10])
+        #expect(table.counts == [5, 3, 1])
+        #expect(table.sums == [2.5, 1.5, 0.5])
+        #expect(other.keys == [5, 3, 8, 1], "the caller's table is left as it was")
+        #expect(table.row(for: 30) == 1 && table.count == 3, "looked up by its mapped key")
+    }
 }
 

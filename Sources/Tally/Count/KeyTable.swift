@@ -27,7 +27,7 @@ struct KeyTable: Sendable {
     private let capacity: Int
 
     /// An empty table with room for `capacity` keys before it grows.
-    init(channels: Int = 1, capacity: Int = 1024) {
+    init(channels: Int = 1, capacity: Int = 0) {
         self.channels = channels
         self.capacity = capacity
         keys.reserveCapacity(capacity)
@@ -100,10 +100,10 @@ struct KeyTable: Sendable {
         guard other.count > 0 else { return }
         if count == 0 && anchor == nil {
             // Into an empty table: `other`'s rows become this table's, keys mapped in place, no
-            // hashing and no copy (the index is built only if a key is looked up later). Mapped
-            // keys stay distinct (mappings of ids are one to one), and the sums are unchanged, so
-            // this is the same as adding them.
-            other.slots = []
+            // hashing (the index is built only if a key is looked up later) and no copy unless
+            // something else holds them (a state cache's save, a reused partial). Mapped keys
+            // stay distinct (mappings of ids are one to one), and the sums are unchanged, so this
+            // is the same as adding them.
             other.mapKeys(mapping)
             self = other
             return
@@ -202,9 +202,14 @@ struct KeyTable: Sendable {
             }
         }
         let rows = last + 1
-        keys.removeLast(keys.count - rows)
-        counts.removeLast(counts.count - rows)
-        sums.removeLast(sums.count - rows * channels)
+        if rows < keys.count / 2 {
+            // Mostly repeats: keep the distinct rows only, not the room for all of them.
+            (keys, counts, sums) = (Array(keys[..<rows]), Array(counts[..<rows]), Array(sums[..<(rows * channels)]))
+        } else {
+            keys.removeLast(keys.count - rows)
+            counts.removeLast(counts.count - rows)
+            sums.removeLast(sums.count - rows * channels)
+        }
     }
 
     /// Makes `other`'s anchor and this table's agree (with decay): adopts `other`'s when this

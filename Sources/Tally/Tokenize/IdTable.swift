@@ -125,11 +125,11 @@ struct IdTable {
     /// returns the id here of each of `other`'s keys. The same as calling `insert` for each, but
     /// faster into a large table, whose lookups miss the cache: while one key is resolved, the
     /// slots, ends and bytes of the next ones are already on their way (prefetched in stages, a
-    /// few keys apart), so the misses overlap instead of queueing.
+    /// few keys apart), so the misses overlap instead of queueing. The prefetches are hints read
+    /// from the table as it is; a key inserted or a table grown in between only makes one miss.
     mutating func insertAll(of other: IdTable) -> [Int32] {
         let n = other.count
         var ids = [Int32](repeating: 0, count: n)
-        reserve(adding: n, bytes: other.arena.count)
         let distance = 8
         for step in 0..<(n + 3 * distance) {
             if step < n {
@@ -148,20 +148,6 @@ struct IdTable {
             }
         }
         return ids
-    }
-
-    /// Makes room for `keys` more keys of `bytes` bytes in all, so that inserting them never grows
-    /// the table.
-    private mutating func reserve(adding keys: Int, bytes: Int) {
-        // Doubling, as appending would: reserving exactly what is needed, batch after batch,
-        // would copy the arrays every time.
-        func reserve<Element>(_ array: inout [Element], _ extra: Int) {
-            if array.count + extra > array.capacity { array.reserveCapacity(max(array.count + extra, 2 * array.capacity)) }
-        }
-        reserve(&arena, bytes)
-        reserve(&ends, keys)
-        reserve(&hashes, keys)
-        while (ends.count + keys) * 2 > slots.count { grow() }
     }
 
     @inline(__always)
