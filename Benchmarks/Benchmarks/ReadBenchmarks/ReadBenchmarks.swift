@@ -27,7 +27,7 @@ func readAll(_ file: InputFile, split: Bool) throws -> (batches: Int, rows: Int)
 func oneBatch(rows: Int, file: ScratchFile) throws -> RecordBatch {
     try file.write(InteractionLog(rows: rows).csv())
     var options = RecordReader.Options()
-    options.targetBatchBytes = 1 << 40
+    options.targetBatchBytes = 64 << 20   // the largest batch: every benchmark batch fits in one
     let reader = try RecordReader(file: file.inputFile, fileIndex: 0, options: options)
     return try reader.next()!
 }

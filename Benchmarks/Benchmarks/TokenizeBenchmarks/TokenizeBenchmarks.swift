@@ -19,7 +19,7 @@ func prepare(rows: Int, longEventNames: Bool, key: String, weight: Pipelines.Wei
     if longEventNames { log.events = InteractionLog.longEventNames }
     try file.write(log.csv())
     var options = RecordReader.Options()
-    options.targetBatchBytes = 1 << 40
+    options.targetBatchBytes = 64 << 20   // the largest batch: every benchmark batch fits in one
     let input = file.inputFile
     let reader = try RecordReader(file: input, fileIndex: 0, options: options)
     let pipeline = try Pipelines.make(key: key, weight: weight, folder: "/")
