@@ -65,7 +65,7 @@ enum VocabularyFile {
 extension VocabularyEntries {
     /// The ids of `indices`, as a nullable string column (null: the OOV bucket), copied straight
     /// from the arena.
-    func idColumn(_ indices: [Int32]) -> ColumnBatch {
+    func idColumn(_ indices: some Collection<Int32>) -> ColumnBatch {
         var column = ByteArrayColumn()
         var validity = [Bool](repeating: true, count: indices.count)
         var bytes = 0

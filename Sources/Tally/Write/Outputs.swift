@@ -23,25 +23,21 @@ struct Outputs {
     mutating func writeCounts(_ reduction: Reduction) throws {
         let roles = reduction.shape.roles
         var columns: [ParquetColumn] = roles.map { ParquetColumn($0.rawValue, .int32) }
-        var batch: [ColumnBatch] = reduction.columns.map { ColumnBatch(.int32($0)) }
-        if reduction.shape.hasTime {
-            columns.append(ParquetColumn("time_bin", .int64))
-            batch.append(ColumnBatch(.int64(reduction.bins)))
-        }
+        if reduction.shape.hasTime { columns.append(ParquetColumn("time_bin", .int64)) }
         columns += roles.map { ParquetColumn("\($0.rawValue)_id", .string, nullable: true) }
-        batch += roles.indices.map { part in reduction.partEntries[part].idColumn(reduction.columns[part]) }
         columns += [ParquetColumn("count", .int64), ParquetColumn("value", .double)]
-        batch += [ColumnBatch(.int64(reduction.counts)), ColumnBatch(.double(reduction.values))]
-        if reduction.bags == nil {
-            // With embedding bags the loss is on the bags, not on the counts: no `grad`.
-            columns.append(ParquetColumn("grad", .double))
-            batch.append(ColumnBatch(.double(reduction.gradient)))
+        // With embedding bags the loss is on the bags, not on the counts: no `grad`.
+        if reduction.bags == nil { columns.append(ParquetColumn("grad", .double)) }
+        columns += reduction.derivatives.map { ParquetColumn("d_value_d_\($0.parameter.rawValue)", .double) }
+        try writeSliced("counts.parquet", columns: columns, rows: reduction.counts.count) { rows in
+            var batch: [ColumnBatch] = reduction.columns.map { ColumnBatch(.int32(Array($0[rows]))) }
+            if reduction.shape.hasTime { batch.append(ColumnBatch(.int64(Array(reduction.bins[rows])))) }
+            batch += roles.indices.map { part in reduction.partEntries[part].idColumn(reduction.columns[part][rows]) }
+            batch += [ColumnBatch(.int64(Array(reduction.counts[rows]))), ColumnBatch(.double(Array(reduction.values[rows])))]
+            if reduction.bags == nil { batch.append(ColumnBatch(.double(Array(reduction.gradient[rows])))) }
+            batch += reduction.derivatives.map { ColumnBatch(.double(Array($0.values[rows]))) }
+            return batch
         }
-        for (parameter, values) in reduction.derivatives {
-            columns.append(ParquetColumn("d_value_d_\(parameter.rawValue)", .double))
-            batch.append(ColumnBatch(.double(values)))
-        }
-        try write("counts.parquet", columns: columns, batch: batch, rows: reduction.counts.count)
     }
 
     /// `vocab_<role>.parquet` for every tokenized role.
@@ -58,26 +54,28 @@ struct Outputs {
         guard let target = reduction.targetGradient else { return }
         let roles = reduction.shape.roles
         var columns = roles.map { ParquetColumn("\($0.rawValue)_id", .string, nullable: true) }
-        var batch = roles.indices.map { part in
-            Self.strings((0..<target.count).lazy.map { i -> ArraySlice<UInt8>? in
-                switch target.key(i) {
-                case .observed(let row): reduction.id(part: part, row: row)
-                case .targetOnly(let id): roles[part] == .user ? id.user : id.item
-                }
-            })
-        }
-        if reduction.shape.hasTime {
-            columns.append(ParquetColumn("time_bin", .int64))
-            batch.append(ColumnBatch(.int64((0..<target.count).map { i in
-                switch target.key(i) {
-                case .observed(let row): reduction.bins[row]
-                case .targetOnly(let id): id.bin!
-                }
-            })))
-        }
+        if reduction.shape.hasTime { columns.append(ParquetColumn("time_bin", .int64)) }
         columns.append(ParquetColumn("grad", .double))
-        batch.append(ColumnBatch(.double(target.gradient)))
-        try write("target_grad.parquet", columns: columns, batch: batch, rows: target.count)
+        try writeSliced("target_grad.parquet", columns: columns, rows: target.count) { rows in
+            var batch = roles.indices.map { part in
+                Self.strings(rows.lazy.map { i -> ArraySlice<UInt8>? in
+                    switch target.key(i) {
+                    case .observed(let row): reduction.id(part: part, row: row)
+                    case .targetOnly(let id): roles[part] == .user ? id.user : id.item
+                    }
+                })
+            }
+            if reduction.shape.hasTime {
+                batch.append(ColumnBatch(.int64(rows.map { i in
+                    switch target.key(i) {
+                    case .observed(let row): reduction.bins[row]
+                    case .targetOnly(let id): id.bin!
+                    }
+                })))
+            }
+            batch.append(ColumnBatch(.double(Array(target.gradient[rows]))))
+            return batch
+        }
     }
 
     /// `bags.parquet` (user, user_id, e0…, g0…) and, when asked, `embedding_grad.parquet`
@@ -106,6 +104,22 @@ struct Outputs {
 
     private mutating func write(_ name: String, columns: [ParquetColumn], batch: [ColumnBatch], rows count: Int) throws {
         try TableWriter.write(path: folder.file(name), columns: columns, batch: batch, options: options)
+        record(name, rows: count)
+    }
+
+    /// Rows per slice of a table written in slices.
+    static let sliceRows = 1 << 16
+
+    /// Writes a table of `count` rows a slice at a time, each slice's columns made by `slice`:
+    /// a table as long as the run's keys never has its id strings built whole. The bytes are the
+    /// same as writing it at once (row groups are encoded when full).
+    private mutating func writeSliced(_ name: String, columns: [ParquetColumn], rows count: Int,
+                                      slice: (Range<Int>) -> [ColumnBatch]) throws {
+        let writer = try TableWriter.open(path: folder.file(name), columns: columns, options: options)
+        for start in stride(from: 0, to: count, by: Self.sliceRows) {
+            try TableWriter.append(to: writer, slice(start..<min(count, start + Self.sliceRows)))
+        }
+        try TableWriter.close(writer)
         record(name, rows: count)
     }
 
