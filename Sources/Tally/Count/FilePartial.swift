@@ -1,5 +1,3 @@
-internal import CLinux
-
 /// One input file's counts, keyed by the file's own ids: the unit the run folds, the state cache
 /// stores and shards exchange (a value of the counter's monoid, keyed by ids, never by indices).
 ///
@@ -55,7 +53,7 @@ extension LocalIds {
         let distance = 8
         for (theirs, mine) in mapping.enumerated() {
             if theirs + distance < mapping.count {
-                rows.withUnsafeBufferPointer { tally_prefetch($0.baseAddress! + Int(mapping[theirs + distance]), 1) }
+                rows.prefetch(Int(mapping[theirs + distance]), forWriting: true)
             }
             // New ids come in order, right after the ones already here.
             if Int(mine) == rows.count {

@@ -1,5 +1,3 @@
-internal import CLinux
-
 /// Sums per key — a count, a value and the value's derivatives — in first-insertion order.
 ///
 /// A key is a `UInt64` (see `KeyShape`). Each key has a row: `counts[row]` and `channels`
@@ -173,8 +171,8 @@ struct KeyTable: Sendable {
         for row in 0..<other.count {
             if row + distance < other.count {
                 let ahead = targets[row + distance]
-                counts.withUnsafeBufferPointer { tally_prefetch($0.baseAddress! + ahead, 1) }
-                sums.withUnsafeBufferPointer { tally_prefetch($0.baseAddress! + ahead &* channels, 1) }
+                counts.prefetch(ahead, forWriting: true)
+                sums.prefetch(ahead &* channels, forWriting: true)
             }
             let key = targets[row]
             counts[key] += other.counts[row]

@@ -1,5 +1,4 @@
 import Foundation
-internal import CLinux
 
 /// Maps byte strings to dense `Int32` ids in first-insertion order: 0, 1, 2, …
 ///
@@ -133,14 +132,13 @@ struct IdTable {
         let distance = 8
         for step in 0..<(n + 3 * distance) {
             if step < n {
-                slots.withUnsafeBufferPointer { tally_prefetch($0.baseAddress! + slotIndex(other.hashes[step]), 0) }
+                slots.prefetch(slotIndex(other.hashes[step]))
             }
             if case 0..<n = step - distance, let id = likelyId(other.hashes[step - distance]), id > 0 {
-                ends.withUnsafeBufferPointer { tally_prefetch($0.baseAddress! + Int(id) - 1, 0) }
+                ends.prefetch(Int(id) - 1)
             }
             if case 0..<n = step - 2 * distance, let id = likelyId(other.hashes[step - 2 * distance]) {
-                let start = id == 0 ? 0 : ends[Int(id) - 1]
-                arena.withUnsafeBufferPointer { tally_prefetch($0.baseAddress! + start, 0) }
+                arena.prefetch(id == 0 ? 0 : ends[Int(id) - 1])
             }
             let theirs = step - 3 * distance
             if theirs >= 0 {
