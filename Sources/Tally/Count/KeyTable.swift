@@ -121,16 +121,30 @@ struct KeyTable: Sendable {
         var kept = 0
         for row in 0..<count {
             guard let key = mapping(keys[row]) else { continue }
-            if kept != row {
-                counts[kept] = counts[row]
-                for c in 0..<channels { sums[kept &* channels &+ c] = sums[row &* channels &+ c] }
-            }
+            moveRow(row, to: kept)
             keys[kept] = key
             kept += 1
         }
-        keys.removeLast(count - kept)
-        counts.removeLast(counts.count - kept)
-        sums.removeLast(sums.count - kept * channels)
+        keepFirst(kept)
+    }
+
+    /// Moves row `from`'s count and sums to row `to` (its key is the caller's to set).
+    @inline(__always)
+    private mutating func moveRow(_ from: Int, to: Int) {
+        guard from != to else { return }
+        counts[to] = counts[from]
+        for c in 0..<channels { sums[to &* channels &+ c] = sums[from &* channels &+ c] }
+    }
+
+    /// Keeps the first `rows` rows; with `shrinking`, lets go of the room the others took too.
+    private mutating func keepFirst(_ rows: Int, shrinking: Bool = false) {
+        if shrinking {
+            (keys, counts, sums) = (Array(keys[..<rows]), Array(counts[..<rows]), Array(sums[..<(rows * channels)]))
+        } else {
+            keys.removeLast(keys.count - rows)
+            counts.removeLast(counts.count - rows)
+            sums.removeLast(sums.count - rows * channels)
+        }
     }
 
     /// Appends every row of `other` (keys translated by `mapping`), without combining equal
@@ -192,22 +206,12 @@ struct KeyTable: Sendable {
                 for c in 0..<channels { sums[last &* channels &+ c] += sums[row &* channels &+ c] }
             } else {
                 last += 1
-                if last != row {
-                    keys[last] = keys[row]
-                    counts[last] = counts[row]
-                    for c in 0..<channels { sums[last &* channels &+ c] = sums[row &* channels &+ c] }
-                }
+                moveRow(row, to: last)
+                keys[last] = keys[row]
             }
         }
-        let rows = last + 1
-        if rows < keys.count / 2 {
-            // Mostly repeats: keep the distinct rows only, not the room for all of them.
-            (keys, counts, sums) = (Array(keys[..<rows]), Array(counts[..<rows]), Array(sums[..<(rows * channels)]))
-        } else {
-            keys.removeLast(keys.count - rows)
-            counts.removeLast(counts.count - rows)
-            sums.removeLast(sums.count - rows * channels)
-        }
+        // Mostly repeats: keep the distinct rows only, not the room for all of them.
+        keepFirst(last + 1, shrinking: last + 1 < count / 2)
     }
 
     /// Makes `other`'s anchor and this table's agree (with decay): adopts `other`'s when this
