@@ -39,8 +39,7 @@ let benchmarks: @Sendable () -> Void = {
         warmupIterations: 1,
         maxDuration: .seconds(3),
         maxIterations: 20,
-        // Static thresholds (Thresholds/*.p90.json) allow no extra allocation at all.
-        thresholds: [.mallocCountTotal: .init(absolute: [.p90: 0])]
+        thresholds: allocationThresholds
     )
     // No resident-memory metric: its sampling thread allocates, and would blur the malloc counts.
     let fileMetrics: [BenchmarkMetric] = [.wallClock, TallyMetric.megabytesPerSecond, .mallocCountTotal, TallyMetric.batches]

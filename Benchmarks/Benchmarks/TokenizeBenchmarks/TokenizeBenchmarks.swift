@@ -37,8 +37,7 @@ let benchmarks: @Sendable () -> Void = {
         warmupIterations: 2,
         maxDuration: .seconds(2),
         maxIterations: 200,
-        // Static thresholds (Thresholds/*.p90.json) allow no extra allocation at all.
-        thresholds: [.mallocCountTotal: .init(absolute: [.p90: 0])]
+        thresholds: allocationThresholds
     )
 
     struct Case {

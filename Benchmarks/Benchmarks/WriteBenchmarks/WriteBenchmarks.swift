@@ -13,8 +13,7 @@ let benchmarks: @Sendable () -> Void = {
         warmupIterations: 1,
         maxDuration: .seconds(3),
         maxIterations: 10,
-        // Static thresholds (Thresholds/*.p90.json) allow no extra allocation at all.
-        thresholds: [.mallocCountTotal: .init(absolute: [.p90: 0])]
+        thresholds: allocationThresholds
     )
 
     let cases: [(String, ParquetWriterOptions.Compression)] = [("zstd3", .zstd(level: 3)), ("plain", .none)]

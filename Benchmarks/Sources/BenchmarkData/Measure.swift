@@ -19,3 +19,11 @@ public func seconds(since start: ContinuousClock.Instant) -> Double {
     let elapsed = ContinuousClock.now - start
     return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
 }
+
+/// The allocation check of `scripts/microbench --check`: each benchmark's mallocs per iteration
+/// (`Thresholds/*.p90.json`) plus 16. The count is process-wide, so the harness's own threads and
+/// Dispatch's (the writer's column encoders) add a few that vary from run to run; one allocation
+/// per row would add 20k or more.
+public var allocationThresholds: [BenchmarkMetric: BenchmarkThresholds] {
+    [.mallocCountTotal: .init(absolute: [.p90: 16])]
+}
