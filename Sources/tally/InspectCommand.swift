@@ -70,6 +70,7 @@ struct InspectCommand: ParsableCommand {
                 case .int64(let values): return String(values[row])
                 case .double(let values): return String(values[row])
                 case .byteArray(let values): return String(decoding: values[row], as: UTF8.self)
+                case .indexed(let values): return String(decoding: values.values[Int(values.indices[row])], as: UTF8.self)
                 }
             })
         }

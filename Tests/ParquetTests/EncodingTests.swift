@@ -90,32 +90,42 @@ import Testing
 }
 
 @Suite struct ByteArrayDictionaryTests {
-    @Test func entriesAreInOrderOfFirstAppearanceAndNullsAreSkipped() throws {
-        let column = ByteArrayColumn(["b", "a", "", "b", "zz", "a", ""])
+    /// `strings` as byte rows: the column itself, or (`indexed`) indices into their distinct
+    /// values listed in reverse byte order, so source rows and entries differ.
+    static func rows(_ strings: [String], indexed: Bool) -> ByteRows {
+        guard indexed else { return ByteRows(source: ByteArrayColumn(strings), indices: nil) }
+        let values = Array(Set(strings)).sorted(by: >)
+        return ByteRows(source: ByteArrayColumn(values), indices: strings.map { Int32(values.firstIndex(of: $0)!) })
+    }
+
+    @Test(arguments: [false, true])
+    func entriesAreInOrderOfFirstAppearanceAndNullsAreSkipped(indexed: Bool) throws {
+        let rows = Self.rows(["b", "a", "", "b", "zz", "a", ""], indexed: indexed)
         let validity = [true, true, true, true, false, true, true]
-        let dictionary = try #require(ByteArrayDictionary.build(column, isValid: { validity[$0] }, maxEntries: 10,
+        let dictionary = try #require(ByteArrayDictionary.build(rows, isValid: { validity[$0] }, maxEntries: 10,
                                                                 maxPlainBytes: 100))
-        #expect(dictionary.entryRows == [0, 1, 2])
+        #expect(dictionary.entrySources == (indexed ? [1, 2, 3] : [0, 1, 2]))
         #expect(dictionary.indices == [0, 1, 2, 0, 0, 1, 2])
         #expect(dictionary.plainBytes == 4 + 1 + 4 + 1 + 4)
         #expect(dictionary.bitWidth == 2)
         #expect(dictionary.runs == 6)
         var page: [UInt8] = []
-        dictionary.appendPlain(of: column, into: &page)
+        dictionary.appendPlain(of: rows, into: &page)
         #expect(page == hex("01 00 00 00 62 01 00 00 00 61 00 00 00 00"))
     }
 
-    @Test func buildingStopsAtEitherLimit() {
-        let column = ByteArrayColumn(["aaaa", "bbbb", "cccc", "aaaa"])
-        #expect(ByteArrayDictionary.build(column, isValid: { _ in true }, maxEntries: 2, maxPlainBytes: 100) == nil)
-        #expect(ByteArrayDictionary.build(column, isValid: { _ in true }, maxEntries: 3, maxPlainBytes: 23) == nil)
-        #expect(ByteArrayDictionary.build(column, isValid: { _ in true }, maxEntries: 3, maxPlainBytes: 24)?.count == 3)
+    @Test(arguments: [false, true])
+    func buildingStopsAtEitherLimit(indexed: Bool) {
+        let rows = Self.rows(["aaaa", "bbbb", "cccc", "aaaa"], indexed: indexed)
+        #expect(ByteArrayDictionary.build(rows, isValid: { _ in true }, maxEntries: 2, maxPlainBytes: 100) == nil)
+        #expect(ByteArrayDictionary.build(rows, isValid: { _ in true }, maxEntries: 3, maxPlainBytes: 23) == nil)
+        #expect(ByteArrayDictionary.build(rows, isValid: { _ in true }, maxEntries: 3, maxPlainBytes: 24)?.count == 3)
     }
 
     @Test func bitWidthIsTheCeilingOfLog2() {
         for (entries, width) in [(1, 0), (2, 1), (3, 2), (4, 2), (5, 3), (256, 8), (257, 9)] {
             let column = ByteArrayColumn((0..<entries).map { "v\($0)" })
-            let dictionary = ByteArrayDictionary.build(column, isValid: { _ in true }, maxEntries: .max, maxPlainBytes: .max)
+            let dictionary = ByteArrayDictionary.build(ByteRows(source: column, indices: nil), isValid: { _ in true }, maxEntries: .max, maxPlainBytes: .max)
             #expect(dictionary?.bitWidth == width, "\(entries) entries")
         }
     }
@@ -124,11 +134,11 @@ import Testing
         // 20k distinct values, each three times, in a scrambled order.
         let rows = (0..<60_000).map { ($0 * 7919) % 20_000 }
         let column = ByteArrayColumn(rows.map { "id-\($0)" })
-        let dictionary = try #require(ByteArrayDictionary.build(column, isValid: { _ in true }, maxEntries: .max,
-                                                                maxPlainBytes: .max))
+        let dictionary = try #require(ByteArrayDictionary.build(ByteRows(source: column, indices: nil), isValid: { _ in true },
+                                                                maxEntries: .max, maxPlainBytes: .max))
         #expect(dictionary.count == 20_000)
         for row in stride(from: 0, to: rows.count, by: 997) {
-            #expect(column[dictionary.entryRows[Int(dictionary.indices[row])]] == column[row])
+            #expect(column[dictionary.entrySources[Int(dictionary.indices[row])]] == column[row])
         }
     }
 
@@ -142,5 +152,5 @@ import Testing
 }
 
 extension ByteArrayDictionary: Equatable {
-    public static func == (a: Self, b: Self) -> Bool { a.entryRows == b.entryRows && a.indices == b.indices }
+    public static func == (a: Self, b: Self) -> Bool { a.entrySources == b.entrySources && a.indices == b.indices }
 }

@@ -48,6 +48,19 @@ import Testing
         }
     }
 
+    @Test func indexedValuesOutOfRangeOrMalformedAreRejected() throws {
+        try Self.withWriter { writer in
+            let names = ByteArrayColumn(["a", "b"])
+            let outOfRange = ColumnBatch(.indexed(IndexedByteArrays(values: names, indices: [1, 2])))
+            let error = try #require(throws: ParquetError.self) { try writer.append([ColumnBatch(.int64([1, 2])), outOfRange]) }
+            #expect(error.message.hasSuffix("column 'name': row 1 has index 2, out of 0..<2"))
+            var malformed = names
+            malformed.offsets = [0, 5, 2]
+            let bad = ColumnBatch(.indexed(IndexedByteArrays(values: malformed, indices: [0])))
+            #expect(throws: ParquetError.self) { try writer.append([ColumnBatch(.int64([1])), bad]) }
+        }
+    }
+
     @Test func aClosedWriterRefusesMoreWork() throws {
         try Self.withWriter { writer in
             try writer.close()

@@ -181,11 +181,18 @@ extension ColumnBatch {
             var column = ByteArrayColumn()
             column.append(contentsOf: v, range: range)
             values = .byteArray(column)
+        case .indexed(let v):
+            values = .indexed(IndexedByteArrays(values: v.values, indices: Array(v.indices[range])))
         }
         return ColumnBatch(values, validity: validity.map { Array($0[range]) })
     }
 
     func isValid(_ row: Int) -> Bool { validity?[row] ?? true }
+
+    private static func jsonValue(_ bytes: ArraySlice<UInt8>, as type: ParquetColumnType) -> Any {
+        if type == .string { return String(decoding: bytes, as: UTF8.self) }
+        return bytes.map { String(format: "%02x", $0) }.joined()
+    }
 
     /// Values for the expected-values JSON: ints as numbers, doubles as 16 hex digits of their
     /// bits, strings as text, bytes as hex, nulls as null.
@@ -196,9 +203,8 @@ extension ColumnBatch {
             case .int32(let v): return NSNumber(value: v[row])
             case .int64(let v): return NSNumber(value: v[row])
             case .double(let v): return String(format: "%016llx", v[row].bitPattern)
-            case .byteArray(let v):
-                if type == .string { return String(decoding: v[row], as: UTF8.self) }
-                return v[row].map { String(format: "%02x", $0) }.joined()
+            case .byteArray(let v): return Self.jsonValue(v[row], as: type)
+            case .indexed(let v): return Self.jsonValue(v.values[Int(v.indices[row])], as: type)
             }
         }
     }

@@ -24,6 +24,7 @@ struct WriterBenchmarks {
                 case .int64(let v): total + 8 * v.count
                 case .double(let v): total + 8 * v.count
                 case .byteArray(let v): total + v.bytes.count
+                case .indexed(let v): v.indices.reduce(total) { $0 + v.values[Int($1)].count }
                 }
             }
         }
@@ -184,7 +185,7 @@ struct WriterBenchmarks {
         var best = Duration.seconds(1000), entries = 0
         for _ in 0..<5 {
             let elapsed = clock.measure {
-                entries = ByteArrayDictionary.build(ids, isValid: { _ in true }, maxEntries: .max, maxPlainBytes: .max)?.count ?? -1
+                entries = ByteArrayDictionary.build(ByteRows(source: ids, indices: nil), isValid: { _ in true }, maxEntries: .max, maxPlainBytes: .max)?.count ?? -1
             }
             best = min(best, elapsed)
         }

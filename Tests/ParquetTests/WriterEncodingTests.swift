@@ -139,5 +139,51 @@ import Testing
         #expect(files.allSatisfy { $0 == files[0] })
     }
 
+    /// Indexed byte arrays (a shared list of values and an index per row) take the dictionary
+    /// from their indices, yet the file is the one their copied-out values give, whatever the
+    /// encoding chosen, the nulls, the row groups and the batches, mixed with other batches.
+    @Test func indexedByteArraysWriteTheBytesTheirValuesWould() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var random = SeededGenerator(seed: 11)
+        let values = ByteArrayColumn(Self.words + (0..<300).map { "id-\($0)" })
+        let other = ByteArrayColumn(values.offsets.indices.dropLast().reversed().map { values.string(at: $0) })
+        let rows = 3000
+        let shapes: [(String, [Int32])] = [
+            ("runs", (0..<rows).map { Int32($0 / 10 % values.count) }),
+            ("repeated", (0..<rows).map { _ in Int32.random(in: 0..<7, using: &random) }),
+            ("spread", (0..<rows).map { _ in Int32.random(in: 0..<Int32(values.count), using: &random) }),
+        ]
+        let columns = [ParquetColumn("s", .string, nullable: true), ParquetColumn("b", .bytes)]
+        var options = [testOptions(), testOptions(.zstd(level: 3), rowGroupRows: 700, pageBytes: 512), plainOnly(testOptions())]
+        options.append({ var small = testOptions(rowGroupRows: 1000); small.dictionaryPageBytes = 200; return small }())
+        for (shape, indices) in shapes {
+            let validity = (0..<rows).map { $0 % 7 != 3 }
+            let expected = [ColumnBatch(.byteArray(IndexedByteArrays(values: values, indices: indices).materialized), validity: validity),
+                            ColumnBatch(.byteArray(IndexedByteArrays(values: values, indices: indices).materialized))]
+            for (index, option) in options.enumerated() {
+                let reference = directory.appendingPathComponent("\(shape)-\(index)-reference.parquet").path
+                try writeFile(reference, columns, [expected], options: option)
+                // Batches of 1000 rows: the first indexed, the second copied out, the third
+                // indexed into the same values in another order.
+                var batches: [[ColumnBatch]] = []
+                for start in stride(from: 0, to: rows, by: 1000) {
+                    let part = Array(indices[start..<start + 1000])
+                    let given: ColumnValues = switch start / 1000 {
+                    case 0: .indexed(IndexedByteArrays(values: values, indices: part))
+                    case 1: .byteArray(IndexedByteArrays(values: values, indices: part).materialized)
+                    default: .indexed(IndexedByteArrays(values: other, indices: part.map { Int32(values.count - 1) - $0 }))
+                    }
+                    batches.append([ColumnBatch(given, validity: Array(validity[start..<start + 1000])),
+                                    ColumnBatch(.indexed(IndexedByteArrays(values: values, indices: part)))])
+                }
+                let path = directory.appendingPathComponent("\(shape)-\(index).parquet").path
+                try writeFile(path, columns, batches, options: option)
+                #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data(contentsOf: URL(fileURLWithPath: reference)),
+                        "\(shape), options \(index)")
+            }
+        }
+    }
+
     static let words = ["alpha", "", "ω-omega", "日本語", "zeta", "é", "Zulu"]
 }

@@ -72,7 +72,7 @@ import Testing
         case .double(let values): return values
         case .int64(let values): return values.map(Double.init)
         case .int32(let values): return values.map(Double.init)
-        case .byteArray: return []
+        case .byteArray, .indexed: return []
         }
     }
 

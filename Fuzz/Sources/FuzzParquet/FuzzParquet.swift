@@ -29,6 +29,8 @@ private func touch(_ batch: ColumnBatch, rows: Int) {
     case .double(let values): for value in values { sum &+= value.bitPattern }
     case .byteArray(let values):
         for index in 0..<values.count { for byte in values[index] { sum &+= UInt64(byte) } }
+    case .indexed(let values):
+        for index in values.indices { for byte in values.values[Int(index)] { sum &+= UInt64(byte) } }
     }
     blackHole(sum)
 }

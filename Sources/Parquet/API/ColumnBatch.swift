@@ -4,6 +4,8 @@ public enum ColumnValues: Sendable, Equatable {
     case int64([Int64])
     case double([Double])
     case byteArray(ByteArrayColumn)
+    /// Byte arrays given as indices into a list of values (for a string or bytes column).
+    case indexed(IndexedByteArrays)
 
     /// The number of values (rows).
     public var count: Int {
@@ -12,6 +14,7 @@ public enum ColumnValues: Sendable, Equatable {
         case .int64(let values): values.count
         case .double(let values): values.count
         case .byteArray(let values): values.count
+        case .indexed(let values): values.indices.count
         }
     }
 
@@ -19,7 +22,7 @@ public enum ColumnValues: Sendable, Equatable {
     func fits(_ type: ParquetColumnType) -> Bool {
         switch (self, type) {
         case (.int32, .int32), (.int64, .int64), (.double, .double),
-             (.byteArray, .string), (.byteArray, .bytes): true
+             (.byteArray, .string), (.byteArray, .bytes), (.indexed, .string), (.indexed, .bytes): true
         default: false
         }
     }
@@ -32,6 +35,31 @@ public enum ColumnValues: Sendable, Equatable {
         case .double: .double([])
         case .string, .bytes: .byteArray(ByteArrayColumn())
         }
+    }
+}
+
+/// Byte arrays as indices into a list of values, like Arrow's dictionary arrays: row `i` holds
+/// `values[indices[i]]`, and every index must be in `0..<values.count`.
+///
+/// A writer that buffers batches sharing one `values` (the same array storage, so comparing
+/// them is instant) keeps only their indices, and builds a column chunk's dictionary page from
+/// the indices without hashing or copying a value. `values` should be distinct: a value listed
+/// twice becomes two dictionary entries (still read back correctly).
+public struct IndexedByteArrays: Sendable, Equatable {
+    public var values: ByteArrayColumn
+    public var indices: [Int32]
+
+    public init(values: ByteArrayColumn, indices: [Int32]) {
+        self.values = values
+        self.indices = indices
+    }
+
+    /// The values of the rows, copied out one by one.
+    public var materialized: ByteArrayColumn {
+        var column = ByteArrayColumn()
+        column.reserveCapacity(values: indices.count, bytes: 0)
+        for index in indices { column.append(values[Int(index)]) }
+        return column
     }
 }
 

@@ -10,10 +10,12 @@ import Darwin
 /// dictionary index of every row: what an RLE_DICTIONARY chunk stores.
 ///
 /// Built with an open-addressing table over byte slices of the column (no `String` or array per
-/// value). The entry order depends only on the input, never on the hash, so output bytes repeat.
+/// value), or, for indexed values, from the indices alone. The entry order depends only on the
+/// input, never on the hash, so output bytes repeat.
 struct ByteArrayDictionary {
-    /// For each entry, the row of its first appearance.
-    private(set) var entryRows: [Int] = []
+    /// For each entry, the source row holding its value (`ByteRows`): the row of its first
+    /// appearance, or for indexed values the index it stands for.
+    private(set) var entrySources: [Int] = []
     /// The entry index of each row; 0 at null rows.
     private(set) var indices: [UInt32] = []
     /// Size of the PLAIN dictionary page body: 4 + length per entry.
@@ -21,16 +23,60 @@ struct ByteArrayDictionary {
     /// Runs of equal values among the valid rows (a run ends where the value changes).
     private(set) var runs = 0
 
-    var count: Int { entryRows.count }
+    var count: Int { entrySources.count }
 
     /// Bits per index in the data pages: `ceil(log2(count))`, 0 for a single entry.
     var bitWidth: Int { count <= 1 ? 0 : Int.bitWidth - (count - 1).leadingZeroBitCount }
 
-    /// Builds the dictionary of the valid rows of `column`, or returns nil as soon as it would
+    /// Builds the dictionary of the valid rows of `rows`, or returns nil as soon as it would
     /// hold more than `maxEntries` entries or more than `maxPlainBytes` bytes of PLAIN page.
     ///
-    /// `isValid(row)` tells whether row holds a value. O(rows + bytes) expected time.
-    static func build(_ column: ByteArrayColumn, isValid: (Int) -> Bool, maxEntries: Int, maxPlainBytes: Int)
+    /// `isValid(row)` tells whether row holds a value. O(rows + bytes) expected time; indexed
+    /// values never touch their bytes but for the PLAIN page's size.
+    static func build(_ rows: ByteRows, isValid: (Int) -> Bool, maxEntries: Int, maxPlainBytes: Int)
+        -> ByteArrayDictionary? {
+        if let indices = rows.indices {
+            return build(indices, of: rows.source, isValid: isValid, maxEntries: maxEntries, maxPlainBytes: maxPlainBytes)
+        }
+        return build(rows.source, isValid: isValid, maxEntries: maxEntries, maxPlainBytes: maxPlainBytes)
+    }
+
+    /// The dictionary of rows that index `values`: an entry per index in order of first
+    /// appearance, through a table from index to entry.
+    private static func build(_ sources: [Int32], of values: ByteArrayColumn, isValid: (Int) -> Bool,
+                              maxEntries: Int, maxPlainBytes: Int) -> ByteArrayDictionary? {
+        var dictionary = ByteArrayDictionary()
+        dictionary.indices = [UInt32](repeating: 0, count: sources.count)
+        var entryOf = [UInt32](repeating: .max, count: values.count)
+        var previous: UInt32 = .max
+        let ok = values.offsets.withUnsafeBufferPointer { offsets in
+            entryOf.withUnsafeMutableBufferPointer { entryOf in
+                dictionary.indices.withUnsafeMutableBufferPointer { indices in
+                    for row in sources.indices where isValid(row) {
+                        let source = Int(sources[row])
+                        var entry = entryOf[source]
+                        if entry == .max {
+                            entry = UInt32(truncatingIfNeeded: dictionary.entrySources.count)
+                            dictionary.plainBytes += 4 + offsets[source + 1] - offsets[source]
+                            guard Int(entry) < maxEntries, entry < UInt32.max - 1, dictionary.plainBytes <= maxPlainBytes else {
+                                return false
+                            }
+                            entryOf[source] = entry
+                            dictionary.entrySources.append(source)
+                        }
+                        indices[row] = entry
+                        if entry != previous { dictionary.runs += 1 }
+                        previous = entry
+                    }
+                    return true
+                }
+            }
+        }
+        return ok ? dictionary : nil
+    }
+
+    /// The dictionary of `column`'s own rows, hashing their bytes.
+    private static func build(_ column: ByteArrayColumn, isValid: (Int) -> Bool, maxEntries: Int, maxPlainBytes: Int)
         -> ByteArrayDictionary? {
         let rows = column.count
         var dictionary = ByteArrayDictionary()
@@ -78,13 +124,13 @@ struct ByteArrayDictionary {
                             indices[row] = UInt32(found)
                             continue
                         }
-                        let entry = dictionary.entryRows.count
+                        let entry = dictionary.entrySources.count
                         dictionary.plainBytes += 4 + length
                         guard entry < maxEntries, entry < Int(UInt32.max - 1), dictionary.plainBytes <= maxPlainBytes else {
                             return false
                         }
                         slots[slot] = tag | UInt64(entry + 1)
-                        dictionary.entryRows.append(row)
+                        dictionary.entrySources.append(row)
                         if arenaCount + length > arenaCapacity {
                             arenaCapacity = max(2 * arenaCapacity, arenaCount + length)
                             let grown = UnsafeMutableRawPointer.allocate(byteCount: arenaCapacity, alignment: 8)
@@ -116,8 +162,8 @@ struct ByteArrayDictionary {
     }
 
     /// Appends the dictionary page body: the entries, PLAIN-encoded, in index order.
-    func appendPlain(of column: ByteArrayColumn, into out: inout [UInt8]) {
-        PlainEncoder.append(column, rows: entryRows, into: &out)
+    func appendPlain(of rows: ByteRows, into out: inout [UInt8]) {
+        PlainEncoder.append(rows.source, rows: entrySources, into: &out)
     }
 
     /// A fixed, seedless 64-bit hash of `count` bytes at `pointer`; the same on every run.

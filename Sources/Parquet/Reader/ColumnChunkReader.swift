@@ -236,6 +236,8 @@ extension ColumnValues {
                 for index in indices { column.append(values[Int(index)]) }
                 return column
             }())
+        case .indexed(let indexed):
+            .indexed(IndexedByteArrays(values: indexed.values, indices: indices.map { indexed.indices[Int($0)] }))
         }
     }
 }

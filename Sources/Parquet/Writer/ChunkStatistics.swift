@@ -17,10 +17,10 @@ import Darwin
 enum ChunkStatistics {
     static let maxStatisticsBytes = 4096
 
-    /// The statistics of `buffer`'s values. For byte arrays, `candidateRows` may name rows that
-    /// together hold every distinct non-null value (a dictionary's first appearances); min and
-    /// max are then taken over those rows only, which gives the same bounds faster.
-    static func compute(_ buffer: ColumnBuffer, candidateRows: [Int]? = nil) -> ParquetStatistics {
+    /// The statistics of `buffer`'s values. For byte arrays, `candidateSources` may name source
+    /// rows (`ByteRows`) that together hold every distinct non-null value (a dictionary's
+    /// entries); min and max are then taken over those only, which gives the same bounds faster.
+    static func compute(_ buffer: ColumnBuffer, candidateSources: [Int]? = nil) -> ParquetStatistics {
         var stats = ParquetStatistics()
         stats.nullCount = Int64(buffer.nullCount)
         switch buffer.values {
@@ -44,8 +44,8 @@ enum ChunkStatistics {
                 stats.minValue = plain(lowest)
                 stats.maxValue = plain(highest)
             }
-        case .byteArray(let column):
-            if let (lowest, highest) = byteBounds(column, buffer, candidateRows),
+        case .byteArray, .indexed:
+            if let rows = buffer.byteRows, let (lowest, highest) = byteBounds(rows, buffer, candidateSources),
                lowest.count <= maxStatisticsBytes, highest.count <= maxStatisticsBytes {
                 stats.minValue = Array(lowest)
                 stats.maxValue = Array(highest)
@@ -55,13 +55,14 @@ enum ChunkStatistics {
     }
 
     /// The unsigned byte-wise least and greatest valid values (shorter prefix first).
-    private static func byteBounds(_ column: ByteArrayColumn, _ buffer: ColumnBuffer, _ candidateRows: [Int]?)
+    private static func byteBounds(_ rows: ByteRows, _ buffer: ColumnBuffer, _ candidateSources: [Int]?)
         -> (ArraySlice<UInt8>, ArraySlice<UInt8>)? {
+        let column = rows.source
         let offsets = column.offsets
         var lowest = -1, highest = -1
         column.bytes.withUnsafeBytes { bytes in
             let base = bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
-            /// memcmp order of rows `a` and `b`: negative, zero or positive.
+            /// memcmp order of source rows `a` and `b`: negative, zero or positive.
             func compare(_ a: Int, _ b: Int) -> Int {
                 let aStart = offsets[a], aLength = offsets[a + 1] - aStart
                 let bStart = offsets[b], bLength = offsets[b + 1] - bStart
@@ -72,20 +73,26 @@ enum ChunkStatistics {
                 }
                 return aLength - bLength
             }
-            func visit(_ row: Int) {
+            func visit(_ source: Int) {
                 if lowest < 0 {
-                    lowest = row
-                    highest = row
-                } else if compare(row, lowest) < 0 {
-                    lowest = row
-                } else if compare(row, highest) > 0 {
-                    highest = row
+                    lowest = source
+                    highest = source
+                } else if compare(source, lowest) < 0 {
+                    lowest = source
+                } else if compare(source, highest) > 0 {
+                    highest = source
                 }
             }
-            if let candidateRows {
-                for row in candidateRows { visit(row) }
+            if let candidateSources {
+                for source in candidateSources { visit(source) }
             } else {
-                for row in 0..<column.count where buffer.isValid(row) { visit(row) }
+                // A source row repeated in a run (sorted indexed values) is compared once.
+                var previous = -1
+                for row in 0..<buffer.rowCount where buffer.isValid(row) {
+                    let source = rows.sourceRow(row)
+                    if source != previous { visit(source) }
+                    previous = source
+                }
             }
         }
         guard lowest >= 0 else { return nil }

@@ -36,12 +36,12 @@ struct ColumnChunkWriter {
         var dictionaryPageOffset: Int64?
         var encodingStats: [ParquetPageEncodingStats]?
         var statistics: ParquetStatistics
-        if case .dictionary(let dictionary) = encoding, case .byteArray(let values) = buffer.values {
+        if case .dictionary(let dictionary) = encoding, let rows = buffer.byteRows {
             dictionaryPageOffset = Int64(chunk.count)
             body.removeAll(keepingCapacity: true)
-            dictionary.appendPlain(of: values, into: &body)
+            dictionary.appendPlain(of: rows, into: &body)
             try writePage(column, .dictionaryPage, values: dictionary.count, encoding: .plain, to: &chunk, totals: &totals)
-            statistics = ChunkStatistics.compute(buffer, candidateRows: dictionary.entryRows)
+            statistics = ChunkStatistics.compute(buffer, candidateSources: dictionary.entrySources)
         } else {
             statistics = ChunkStatistics.compute(buffer)
         }
@@ -111,15 +111,11 @@ struct ColumnChunkWriter {
     private func pageRanges(_ buffer: ColumnBuffer) -> [Range<Int>] {
         let rows = buffer.rowCount
         let pageBytes = options.pageBytes
-        let width: Int
-        switch buffer.values {
-        case .int32: width = 4
-        case .int64, .double: width = 8
-        case .byteArray(let column):
+        if let values = buffer.byteRows {
             var ranges: [Range<Int>] = []
             var start = 0, bytes = 0
             for row in 0..<rows {
-                if buffer.isValid(row) { bytes += 4 + column.offsets[row + 1] - column.offsets[row] }
+                if buffer.isValid(row) { bytes += 4 + values.length(row) }
                 if bytes >= pageBytes {
                     ranges.append(start..<row + 1)
                     start = row + 1
@@ -129,6 +125,7 @@ struct ColumnChunkWriter {
             if start < rows { ranges.append(start..<rows) }
             return ranges
         }
+        let width = if case .int32 = buffer.values { 4 } else { 8 }
         let rowsPerPage = max(1, pageBytes / width)
         return stride(from: 0, to: rows, by: rowsPerPage).map { $0..<min($0 + rowsPerPage, rows) }
     }
@@ -165,6 +162,9 @@ struct ColumnChunkWriter {
         case (_, .double(let values)): appendFixed(values[rows], validity)
         case (_, .byteArray(let column)):
             PlainEncoder.append(column, rows: rows, validity: buffer.column.nullable ? buffer.validity[...] : nil, into: &body)
+        case (_, .indexed(let indexed)):
+            let valid = rows.filter(buffer.isValid)
+            PlainEncoder.append(indexed.values, rows: valid.lazy.map { Int(indexed.indices[$0]) }, into: &body)
         }
     }
 

@@ -138,8 +138,18 @@ public final class ParquetWriter {
                     throw ParquetError("\(prefix) is not nullable but row \(row) of the batch is null")
                 }
             }
-            if case .byteArray(let column) = values.values, !column.isWellFormed {
+            switch values.values {
+            case .byteArray(let column) where !column.isWellFormed:
                 throw ParquetError("\(prefix) has malformed byte array offsets")
+            case .indexed(let indexed) where !indexed.values.isWellFormed:
+                throw ParquetError("\(prefix) has malformed byte array offsets in its indexed values")
+            case .indexed(let indexed):
+                let count = indexed.values.count
+                if let row = indexed.indices.firstIndex(where: { !(0..<count).contains(Int($0)) }) {
+                    throw ParquetError("\(prefix): row \(row) has index \(indexed.indices[row]), out of 0..<\(count)")
+                }
+            default:
+                break
             }
         }
         return rows
@@ -175,6 +185,7 @@ extension ColumnValues {
         case .int64: "int64 values"
         case .double: "double values"
         case .byteArray: "byte arrays"
+        case .indexed: "indexed byte arrays"
         }
     }
 }

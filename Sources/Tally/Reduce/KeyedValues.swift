@@ -150,7 +150,7 @@ extension KeyedValues {
         case .double(let values): return values.indices.map { valid($0) ? values[$0] : nil }
         case .int32(let values): return values.indices.map { valid($0) ? Double(values[$0]) : nil }
         case .int64(let values): return values.indices.map { valid($0) ? Double(values[$0]) : nil }
-        case .byteArray: throw bad("column '\(name)' is not numeric")
+        case .byteArray, .indexed: throw bad("column '\(name)' is not numeric")
         }
     }
 

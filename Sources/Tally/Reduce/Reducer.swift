@@ -250,7 +250,7 @@ enum Reducer {
     private static func byteRanks(_ entries: VocabularyEntries) -> [UInt32] {
         let order = byteStringOrder(entries.count, word: { index, from in
             guard entries.hasId(index) else { return 0 }
-            return entries.arena.withUnsafeBytes { bigEndianWord(UnsafeRawBufferPointer(rebasing: $0[entries.range(index)]), from: from) }
+            return entries.ids.bytes.withUnsafeBytes { bigEndianWord(UnsafeRawBufferPointer(rebasing: $0[entries.range(index)]), from: from) }
         }, precedes: entries.idPrecedes)
         var ranks = [UInt32](repeating: 0, count: order.count)
         for (rank, index) in order.enumerated() { ranks[Int(index)] = UInt32(rank) }

@@ -1,4 +1,5 @@
 import Foundation
+import Parquet
 
 /// The vocabulary of one id role during a run: ids loaded from the vocabulary file, then the
 /// ids new in this run, each with the number of kept rows that carried it.
@@ -145,10 +146,9 @@ struct VocabularyMapping: Sendable {
 
 /// The rows of a vocabulary table, indexed by final index.
 struct VocabularyEntries: Sendable {
-    /// The ids' bytes, back to back in index order (none for the OOV bucket).
-    private(set) var arena: [UInt8] = []
-    /// `ends[i]` is one past the last byte of index `i`'s id in `arena`.
-    private(set) var ends: [Int] = []
+    /// The ids in index order (an empty value for the OOV bucket): one shared column, which
+    /// every id column of the output indexes instead of copying.
+    private(set) var ids = ByteArrayColumn()
     /// Whether index 0 is the OOV bucket, which has no id.
     let hasBucket: Bool
     var counts: [Int64]
@@ -156,33 +156,30 @@ struct VocabularyEntries: Sendable {
     init(hasBucket: Bool, counts: [Int64]) {
         self.hasBucket = hasBucket
         self.counts = counts
-        ends.reserveCapacity(counts.count)
+        ids.reserveCapacity(values: counts.count, bytes: 0)
     }
 
     /// The number of indices, the bucket included.
     var count: Int { counts.count }
 
-    mutating func append(id: UnsafeRawBufferPointer) {
-        arena.append(contentsOf: id)
-        ends.append(arena.count)
-    }
+    mutating func append(id: UnsafeRawBufferPointer) { ids.append(id) }
 
-    mutating func appendBucket() { ends.append(arena.count) }
+    mutating func appendBucket() { ids.append(EmptyCollection()) }
 
     /// Whether `index` has an id (every index but the bucket).
     func hasId(_ index: Int) -> Bool { !(hasBucket && index == 0) }
 
-    /// The bytes of `index`'s id in `arena`.
-    func range(_ index: Int) -> Range<Int> { (index == 0 ? 0 : ends[index - 1])..<ends[index] }
+    /// The bytes of `index`'s id in `ids.bytes`.
+    func range(_ index: Int) -> Range<Int> { ids.offsets[index]..<ids.offsets[index + 1] }
 
     /// The id of `index`, nil for the bucket.
-    func id(_ index: Int) -> ArraySlice<UInt8>? { hasId(index) ? arena[range(index)] : nil }
+    func id(_ index: Int) -> ArraySlice<UInt8>? { hasId(index) ? ids[index] : nil }
 
     /// Whether `a`'s id comes before `b`'s in byte order (the bucket's null first).
     func idPrecedes(_ a: Int, _ b: Int) -> Bool {
         guard hasId(a), hasId(b) else { return !hasId(a) && hasId(b) }
         let (x, y) = (range(a), range(b))
-        let order = arena.withUnsafeBytes { memcmp($0.baseAddress! + x.lowerBound, $0.baseAddress! + y.lowerBound, min(x.count, y.count)) }
+        let order = ids.bytes.withUnsafeBytes { memcmp($0.baseAddress! + x.lowerBound, $0.baseAddress! + y.lowerBound, min(x.count, y.count)) }
         return order != 0 ? order < 0 : x.count < y.count
     }
 }

@@ -63,24 +63,11 @@ enum VocabularyFile {
 }
 
 extension VocabularyEntries {
-    /// The ids of `indices`, as a nullable string column (null: the OOV bucket), copied straight
-    /// from the arena.
+    /// The ids of `indices`, as a nullable string column (null: the OOV bucket) that indexes
+    /// the vocabulary's ids: the Parquet writer takes its dictionary pages straight from them.
     func idColumn(_ indices: some Collection<Int32>) -> ColumnBatch {
-        var column = ByteArrayColumn()
-        var validity = [Bool](repeating: true, count: indices.count)
-        var bytes = 0
-        for index in indices { bytes += range(Int(index)).count }
-        column.reserveCapacity(values: indices.count, bytes: bytes)
-        var anyNull = false
-        arena.withUnsafeBufferPointer { arena in
-            for (row, index) in indices.enumerated() {
-                column.append(UnsafeBufferPointer(rebasing: arena[range(Int(index))]))
-                if !hasId(Int(index)) {
-                    validity[row] = false
-                    anyNull = true
-                }
-            }
-        }
-        return ColumnBatch(.byteArray(column), validity: anyNull ? validity : nil)
+        let column = IndexedByteArrays(values: ids, indices: Array(indices))
+        guard hasBucket, column.indices.contains(0) else { return ColumnBatch(.indexed(column)) }
+        return ColumnBatch(.indexed(column), validity: column.indices.map { $0 != 0 })
     }
 }
