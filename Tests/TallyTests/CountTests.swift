@@ -139,6 +139,22 @@ import Testing
         #expect((0..<table.count).map { table.sum($0, 1).bitPattern } == keys.map { reference[$0]!.v1.bitPattern })
     }
 
+    /// Removing empty rows keeps, in order, every row with a count or a first sum (a weight-0
+    /// row has count 1 and sum 0; a smoothed row may have count 0 and a sum), whatever its
+    /// other sums; the table is indexed again on demand.
+    @Test func removingEmptyRowsKeepsRowsWithACountOrAFirstSum() {
+        var table = KeyTable(channels: 2)
+        for (key, count, v0, v1) in [(UInt64(7), Int64(0), 0.0, 3.0), (2, 1, 0, 0), (9, 0, 0.5, 0), (4, 0, 0, 0), (6, 2, 1, 1)] {
+            table.add(key: key, count: count, v0, v1)
+        }
+        table.removeEmptyRows()
+        #expect(table.keys == [2, 9, 6])
+        #expect(table.counts == [1, 0, 2])
+        #expect(table.sums == [0, 0, 0.5, 0, 1, 1])
+        table.buildIndex()
+        #expect(table.find(9) == 1 && table.find(7) == nil)
+    }
+
     /// Merging into an empty table takes the other's rows with their keys mapped, leaving out
     /// the rows mapped to nil, in the other's row order.
     @Test func mergingIntoAnEmptyTableMapsTheRowsInPlace() {

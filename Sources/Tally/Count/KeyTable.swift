@@ -128,6 +128,19 @@ struct KeyTable: Sendable {
         keepFirst(kept)
     }
 
+    /// Removes the rows that add nothing: count 0 and first sum 0 (a row of weight 0 touches
+    /// bins it adds nothing to). In place, keeping the order.
+    mutating func removeEmptyRows() {
+        slots = []
+        var kept = 0
+        for row in 0..<count where counts[row] > 0 || sums[row &* channels] != 0 {
+            moveRow(row, to: kept)
+            keys[kept] = keys[row]
+            kept += 1
+        }
+        keepFirst(kept)
+    }
+
     /// Moves row `from`'s count and sums to row `to` (its key is the caller's to set).
     @inline(__always)
     private mutating func moveRow(_ from: Int, to: Int) {

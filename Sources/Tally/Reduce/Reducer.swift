@@ -270,7 +270,7 @@ private struct Rows {
 
     /// The run's rows under their final indices, sorted by key; the sums of ids that share an
     /// index (the OOV bucket) are added in the run's row order. Only keys with count > 0 or
-    /// value ≠ 0 (a row of weight 0 touches bins it adds nothing to).
+    /// value ≠ 0.
     init(_ table: consuming KeyTable, shape: KeyShape, channels: Channels, mappings: [VocabularyMapping]) {
         let total = table.counts.reduce(0, +)
         var rows = table
@@ -285,17 +285,11 @@ private struct Rows {
         }
         droppedRows = total - rows.counts.reduce(0, +)
         rows.consolidate()
-        let decay = channels.decay, bandwidth = channels.bandwidth
-        var decayDerivatives: [Double] = [], bandwidthDerivatives: [Double] = []
-        for row in 0..<rows.count where rows.counts[row] > 0 || rows.sum(row, 0) != 0 {
-            keys.append(rows.keys[row])
-            counts.append(rows.counts[row])
-            values.append(rows.sum(row, 0))
-            if let decay { decayDerivatives.append(rows.sum(row, decay)) }
-            if let bandwidth { bandwidthDerivatives.append(rows.sum(row, bandwidth)) }
-        }
-        if decay != nil { derivatives[.decay] = decayDerivatives }
-        if bandwidth != nil { derivatives[.bandwidth] = bandwidthDerivatives }
+        rows.removeEmptyRows()
+        (keys, counts) = (rows.keys, rows.counts)
+        values = rows.channels == 1 ? rows.sums : (0..<rows.count).map { rows.sum($0, 0) }
+        if let decay = channels.decay { derivatives[.decay] = (0..<rows.count).map { rows.sum($0, decay) } }
+        if let bandwidth = channels.bandwidth { derivatives[.bandwidth] = (0..<rows.count).map { rows.sum($0, bandwidth) } }
     }
 
     private init() {}
