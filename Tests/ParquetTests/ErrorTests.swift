@@ -51,13 +51,16 @@ import Testing
     @Test func indexedValuesOutOfRangeOrMalformedAreRejected() throws {
         try Self.withWriter { writer in
             let names = ByteArrayColumn(["a", "b"])
-            let outOfRange = ColumnBatch(.indexed(IndexedByteArrays(values: names, indices: [1, 2])))
-            let error = try #require(throws: ParquetError.self) { try writer.append([ColumnBatch(.int64([1, 2])), outOfRange]) }
-            #expect(error.message.hasSuffix("column 'name': row 1 has index 2, out of 0..<2"))
+            for (indices, message) in [([1, 2] as [Int32], "row 1 has index 2, out of 0..<2"), ([0, -1], "row 1 has index -1, out of 0..<2")] {
+                let batch = ColumnBatch(.indexed(IndexedByteArrays(values: names, indices: indices)), validity: [true, false])
+                let error = try #require(throws: ParquetError.self) { try writer.append([ColumnBatch(.int64([1, 2])), batch]) }
+                #expect(error.message.hasSuffix("column 'name': \(message)"))
+            }
             var malformed = names
             malformed.offsets = [0, 5, 2]
             let bad = ColumnBatch(.indexed(IndexedByteArrays(values: malformed, indices: [0])))
-            #expect(throws: ParquetError.self) { try writer.append([ColumnBatch(.int64([1])), bad]) }
+            let error = try #require(throws: ParquetError.self) { try writer.append([ColumnBatch(.int64([1])), bad]) }
+            #expect(error.message.hasSuffix("column 'name' has malformed byte array offsets in its indexed values"))
         }
     }
 

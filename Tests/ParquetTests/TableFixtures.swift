@@ -111,8 +111,8 @@ struct TableFixture {
 
     /// Dictionary and DELTA_BINARY_PACKED chunks of every kind: sorted ints, Int32/Int64
     /// extremes with wrap-around deltas, nulls, empty strings, single-value dictionaries, chunks
-    /// that fall back to PLAIN (too many distinct values, dictionary page over the limit), over
-    /// several pages and row groups.
+    /// that fall back to PLAIN (too many distinct values, dictionary page over the limit),
+    /// indexed strings, over several pages and row groups.
     static func encodings(name: String = "encodings", compression: ParquetWriterOptions.Compression = .zstd(level: 3),
                           rows: Int = 5000) -> TableFixture {
         var random = SeededGenerator(seed: 9)
@@ -120,7 +120,7 @@ struct TableFixture {
         let int64Specials: [Int64] = [.max, .min, .max, 0, .min, -1, 1]
         var sorted32: [Int32] = [], sorted64: [Int64] = [], wrap32: [Int32] = [], wrap64: [Int64] = [], wide: [Int64] = []
         var dictionary = ByteArrayColumn(), single = ByteArrayColumn(), empty = ByteArrayColumn()
-        var unique = ByteArrayColumn(), long = ByteArrayColumn(), blobs = ByteArrayColumn()
+        var unique = ByteArrayColumn(), long = ByteArrayColumn(), blobs = ByteArrayColumn(), indexed: [Int32] = []
         for row in 0..<rows {
             sorted32.append(Int32(row / 3) - 800)
             sorted64.append(Int64(row) * 1_000_003 - 1_000_000_000_000)
@@ -133,6 +133,7 @@ struct TableFixture {
             unique.append("id-\(row)")
             long.append(String(repeating: Array("abcd")[row % 4], count: 1000))
             blobs.append(row % 4 == 0 ? [] : [0xFF, UInt8(row % 3), 0x00])
+            indexed.append(Int32((row / 4 + row % 3) % words.count))
         }
         var options = ParquetWriterOptions()
         options.compression = compression
@@ -147,17 +148,21 @@ struct TableFixture {
                       ParquetColumn("wrap_i32", .int32), ParquetColumn("wrap_i64", .int64, nullable: true),
                       ParquetColumn("wide_i64", .int64), ParquetColumn("dict_s", .string, nullable: true),
                       ParquetColumn("single_s", .string), ParquetColumn("empty_or_null", .string, nullable: true),
-                      ParquetColumn("unique_s", .string), ParquetColumn("long_s", .string), ParquetColumn("dict_b", .bytes)],
+                      ParquetColumn("unique_s", .string), ParquetColumn("long_s", .string), ParquetColumn("dict_b", .bytes),
+                      ParquetColumn("indexed_s", .string, nullable: true)],
             data: [ColumnBatch(.int32(sorted32)), ColumnBatch(.int64(sorted64), validity: (0..<rows).map { $0 % 4 != 1 }),
                    ColumnBatch(.int32(wrap32)), ColumnBatch(.int64(wrap64), validity: (0..<rows).map { $0 % 9 != 8 }),
                    ColumnBatch(.int64(wide)), ColumnBatch(.byteArray(dictionary), validity: (0..<rows).map { $0 % 11 != 0 }),
                    ColumnBatch(.byteArray(single)), ColumnBatch(.byteArray(empty), validity: (0..<rows).map { $0 % 2 == 0 }),
-                   ColumnBatch(.byteArray(unique)), ColumnBatch(.byteArray(long)), ColumnBatch(.byteArray(blobs))],
+                   ColumnBatch(.byteArray(unique)), ColumnBatch(.byteArray(long)), ColumnBatch(.byteArray(blobs)),
+                   ColumnBatch(.indexed(IndexedByteArrays(values: ByteArrayColumn(words), indices: indexed)),
+                               validity: (0..<rows).map { $0 % 6 != 5 })],
             options: options,
             expectedEncodings: ["sorted_i32": delta, "sorted_i64": delta + ["RLE"], "wrap_i32": delta,
                                 "wrap_i64": delta + ["RLE"], "wide_i64": ["PLAIN"], "dict_s": dictionaryEncodings + ["RLE"],
                                 "single_s": dictionaryEncodings, "empty_or_null": dictionaryEncodings + ["RLE"],
-                                "unique_s": ["PLAIN"], "long_s": ["PLAIN"], "dict_b": dictionaryEncodings])
+                                "unique_s": ["PLAIN"], "long_s": ["PLAIN"], "dict_b": dictionaryEncodings,
+                                "indexed_s": dictionaryEncodings + ["RLE"]])
     }
 
     static func all() -> [TableFixture] {
@@ -189,9 +194,13 @@ extension ColumnBatch {
 
     func isValid(_ row: Int) -> Bool { validity?[row] ?? true }
 
-    private static func jsonValue(_ bytes: ArraySlice<UInt8>, as type: ParquetColumnType) -> Any {
-        if type == .string { return String(decoding: bytes, as: UTF8.self) }
-        return bytes.map { String(format: "%02x", $0) }.joined()
+    /// Row `row`'s bytes, copied or indexed; nil for numbers.
+    func byteValue(_ row: Int) -> ArraySlice<UInt8>? {
+        switch values {
+        case .byteArray(let v): v[row]
+        case .indexed(let v): v.values[Int(v.indices[row])]
+        default: nil
+        }
     }
 
     /// Values for the expected-values JSON: ints as numbers, doubles as 16 hex digits of their
@@ -203,8 +212,10 @@ extension ColumnBatch {
             case .int32(let v): return NSNumber(value: v[row])
             case .int64(let v): return NSNumber(value: v[row])
             case .double(let v): return String(format: "%016llx", v[row].bitPattern)
-            case .byteArray(let v): return Self.jsonValue(v[row], as: type)
-            case .indexed(let v): return Self.jsonValue(v.values[Int(v.indices[row])], as: type)
+            case .byteArray, .indexed:
+                let bytes = byteValue(row)!
+                if type == .string { return String(decoding: bytes, as: UTF8.self) }
+                return bytes.map { String(format: "%02x", $0) }.joined()
             }
         }
     }
@@ -220,8 +231,7 @@ extension ColumnBatch {
             case (.int32(let a), .int32(let b)): if a[row] != b[row] { return false }
             case (.int64(let a), .int64(let b)): if a[row] != b[row] { return false }
             case (.double(let a), .double(let b)): if a[row].bitPattern != b[row].bitPattern { return false }
-            case (.byteArray(let a), .byteArray(let b)): if a[row] != b[row] { return false }
-            default: return false
+            default: if byteValue(row) == nil || byteValue(row) != other.byteValue(row) { return false }
             }
         }
         return true

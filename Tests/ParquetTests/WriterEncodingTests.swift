@@ -159,23 +159,25 @@ import Testing
         options.append({ var small = testOptions(rowGroupRows: 1000); small.dictionaryPageBytes = 200; return small }())
         for (shape, indices) in shapes {
             let validity = (0..<rows).map { $0 % 7 != 3 }
-            let expected = [ColumnBatch(.byteArray(IndexedByteArrays(values: values, indices: indices).materialized), validity: validity),
-                            ColumnBatch(.byteArray(IndexedByteArrays(values: values, indices: indices).materialized))]
+            let expected = [ColumnBatch(.byteArray(IndexedByteArrays(values: values, indices: indices).materialized()), validity: validity),
+                            ColumnBatch(.byteArray(IndexedByteArrays(values: values, indices: indices).materialized()))]
             for (index, option) in options.enumerated() {
                 let reference = directory.appendingPathComponent("\(shape)-\(index)-reference.parquet").path
                 try writeFile(reference, columns, [expected], options: option)
-                // Batches of 1000 rows: the first indexed, the second copied out, the third
-                // indexed into the same values in another order.
+                // Batches of 1000 rows. Column s: indexed, then indexed into the same values in
+                // another order, then into an equal copy of the first values. Column b: indexed,
+                // copied out, indexed again.
                 var batches: [[ColumnBatch]] = []
                 for start in stride(from: 0, to: rows, by: 1000) {
                     let part = Array(indices[start..<start + 1000])
-                    let given: ColumnValues = switch start / 1000 {
-                    case 0: .indexed(IndexedByteArrays(values: values, indices: part))
-                    case 1: .byteArray(IndexedByteArrays(values: values, indices: part).materialized)
-                    default: .indexed(IndexedByteArrays(values: other, indices: part.map { Int32(values.count - 1) - $0 }))
+                    let s: IndexedByteArrays = switch start / 1000 {
+                    case 0: IndexedByteArrays(values: values, indices: part)
+                    case 1: IndexedByteArrays(values: other, indices: part.map { Int32(values.count - 1) - $0 })
+                    default: IndexedByteArrays(values: ByteArrayColumn(Self.words + (0..<300).map { "id-\($0)" }), indices: part)
                     }
-                    batches.append([ColumnBatch(given, validity: Array(validity[start..<start + 1000])),
-                                    ColumnBatch(.indexed(IndexedByteArrays(values: values, indices: part)))])
+                    let b = IndexedByteArrays(values: values, indices: part)
+                    batches.append([ColumnBatch(.indexed(s), validity: Array(validity[start..<start + 1000])),
+                                    ColumnBatch(start == 1000 ? .byteArray(b.materialized()) : .indexed(b))])
                 }
                 let path = directory.appendingPathComponent("\(shape)-\(index).parquet").path
                 try writeFile(path, columns, batches, options: option)
@@ -183,6 +185,23 @@ import Testing
                         "\(shape), options \(index)")
             }
         }
+    }
+
+    /// A buffer keeps indices only while its batches' values are equal, and copies the rows out
+    /// (in order) from the first batch that indexes other values or brings copied bytes.
+    @Test func aBufferStaysIndexedWhileItsBatchesShareTheirValues() {
+        let values = ByteArrayColumn(["a", "b", "c"])
+        let equal = ByteArrayColumn(["a", "b", "c"])
+        var buffer = ColumnBuffer(ParquetColumn("s", .string))
+        buffer.append(ColumnBatch(.indexed(IndexedByteArrays(values: values, indices: [2, 0, 1]))), rows: 0..<2)
+        buffer.append(ColumnBatch(.indexed(IndexedByteArrays(values: equal, indices: [1]))), rows: 0..<1)
+        #expect(buffer.values == .indexed(IndexedByteArrays(values: values, indices: [2, 0, 1])))
+        buffer.append(ColumnBatch(.indexed(IndexedByteArrays(values: ByteArrayColumn(["c", "b"]), indices: [0]))), rows: 0..<1)
+        #expect(buffer.values == .byteArray(ByteArrayColumn(["c", "a", "b", "c"])))
+        buffer.removeAll()
+        buffer.append(ColumnBatch(.indexed(IndexedByteArrays(values: values, indices: [1]))), rows: 0..<1)
+        buffer.append(ColumnBatch(.byteArray(ByteArrayColumn(["z"]))), rows: 0..<1)
+        #expect(buffer.values == .byteArray(ByteArrayColumn(["b", "z"])))
     }
 
     static let words = ["alpha", "", "ω-omega", "日本語", "zeta", "é", "Zulu"]

@@ -58,10 +58,9 @@ public struct ByteArrayColumn: Sendable, Hashable {
         let end = other.offsets[range.upperBound]
         let shift = bytes.count - start
         bytes.append(contentsOf: other.bytes[start..<end])
-        offsets.reserveCapacity(offsets.count + range.count)
-        for i in (range.lowerBound + 1)...range.upperBound {
-            offsets.append(other.offsets[i] + shift)
-        }
+        // One append of a counted collection: the array grows geometrically, where reserving
+        // the exact room on every call would copy the buffered offsets each time.
+        offsets.append(contentsOf: other.offsets[(range.lowerBound + 1)...range.upperBound].lazy.map { $0 + shift })
     }
 
     /// Removes all values, keeping the storage.

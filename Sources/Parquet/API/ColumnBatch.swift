@@ -39,12 +39,15 @@ public enum ColumnValues: Sendable, Equatable {
 }
 
 /// Byte arrays as indices into a list of values, like Arrow's dictionary arrays: row `i` holds
-/// `values[indices[i]]`, and every index must be in `0..<values.count`.
+/// `values[indices[i]]`. Every index must be in `0..<values.count`, null rows' too (unlike Arrow,
+/// where a null row's index may be anything), so an all-null batch still needs one value.
 ///
-/// A writer that buffers batches sharing one `values` (the same array storage, so comparing
-/// them is instant) keeps only their indices, and builds a column chunk's dictionary page from
-/// the indices without hashing or copying a value. `values` should be distinct: a value listed
-/// twice becomes two dictionary entries (still read back correctly).
+/// A writer buffers consecutive batches whose `values` are equal (instantly when they share
+/// storage, else compared value by value) as indices only, and builds a column chunk's
+/// dictionary page from the indices without hashing or copying a value; other batches are
+/// copied out. With distinct `values` the file is byte for byte the one the copied-out values
+/// give; a value listed twice becomes two dictionary entries (still read back correctly) and
+/// may change the encoding the writer picks.
 public struct IndexedByteArrays: Sendable, Equatable {
     public var values: ByteArrayColumn
     public var indices: [Int32]
@@ -55,9 +58,9 @@ public struct IndexedByteArrays: Sendable, Equatable {
     }
 
     /// The values of the rows, copied out one by one.
-    public var materialized: ByteArrayColumn {
+    public func materialized() -> ByteArrayColumn {
         var column = ByteArrayColumn()
-        column.reserveCapacity(values: indices.count, bytes: 0)
+        column.reserveCapacity(values: indices.count, bytes: indices.reduce(0) { $0 + values[Int($1)].count })
         for index in indices { column.append(values[Int(index)]) }
         return column
     }

@@ -31,8 +31,8 @@ struct ByteArrayDictionary {
     /// Builds the dictionary of the valid rows of `rows`, or returns nil as soon as it would
     /// hold more than `maxEntries` entries or more than `maxPlainBytes` bytes of PLAIN page.
     ///
-    /// `isValid(row)` tells whether row holds a value. O(rows + bytes) expected time; indexed
-    /// values never touch their bytes but for the PLAIN page's size.
+    /// `isValid(row)` tells whether row holds a value. O(rows + bytes) expected time; for
+    /// indexed values O(rows + values), without reading a value's bytes.
     static func build(_ rows: ByteRows, isValid: (Int) -> Bool, maxEntries: Int, maxPlainBytes: Int)
         -> ByteArrayDictionary? {
         if let indices = rows.indices {

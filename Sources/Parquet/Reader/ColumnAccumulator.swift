@@ -73,7 +73,8 @@ struct ColumnAccumulator {
     }
 
     private func scatter<T>(_ dense: [T], _ flags: [Bool], placeholder: T, into out: inout [T]) {
-        out.reserveCapacity(out.count + flags.count)
+        // Geometric growth: reserving the exact room page after page would copy every time.
+        if out.capacity < out.count + flags.count { out.reserveCapacity(max(2 * out.capacity, out.count + flags.count)) }
         var next = 0
         for valid in flags {
             if valid {

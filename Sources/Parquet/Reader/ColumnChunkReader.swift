@@ -236,7 +236,7 @@ extension ColumnValues {
                 for index in indices { column.append(values[Int(index)]) }
                 return column
             }())
-        case .indexed(let indexed):
+        case .indexed(let indexed):  // the reader's values are never indexed; for completeness
             .indexed(IndexedByteArrays(values: indexed.values, indices: indices.map { indexed.indices[Int($0)] }))
         }
     }

@@ -16,41 +16,42 @@ struct ColumnBuffer {
     var rowCount: Int { values.count }
 
     /// Appends rows `rows` of `batch`, which has been checked to fit this column.
+    ///
+    /// Each case takes the buffered array out of `values` before growing it, so that it is
+    /// never shared and the append never copies what is already buffered.
     mutating func append(_ batch: ColumnBatch, rows: Range<Int>) {
-        let empty = rowCount == 0
-        switch (values, batch.values) {
-        case (.int32(var mine), .int32(let theirs)):
+        switch batch.values {
+        case .int32(let theirs):
+            guard case .int32(var mine) = values else { preconditionFailure("batch type was checked before buffering") }
             values = .int32([])
             mine.append(contentsOf: theirs[rows])
             values = .int32(mine)
-        case (.int64(var mine), .int64(let theirs)):
+        case .int64(let theirs):
+            guard case .int64(var mine) = values else { preconditionFailure("batch type was checked before buffering") }
             values = .int64([])
             mine.append(contentsOf: theirs[rows])
             values = .int64(mine)
-        case (.double(var mine), .double(let theirs)):
+        case .double(let theirs):
+            guard case .double(var mine) = values else { preconditionFailure("batch type was checked before buffering") }
             values = .double([])
             mine.append(contentsOf: theirs[rows])
             values = .double(mine)
-        case (.byteArray(var mine), .byteArray(let theirs)):
-            values = .byteArray(ByteArrayColumn())
+        case .byteArray(let theirs):
+            var mine = takeCopiedBytes()
             mine.append(contentsOf: theirs, range: rows)
             values = .byteArray(mine)
-        case (.byteArray, .indexed(let theirs)) where empty:
-            values = .indexed(IndexedByteArrays(values: theirs.values, indices: Array(theirs.indices[rows])))
-        case (.indexed(var mine), .indexed(let theirs)) where mine.values == theirs.values:
-            values = .byteArray(ByteArrayColumn())
-            mine.indices.append(contentsOf: theirs.indices[rows])
-            values = .indexed(mine)
-        case (.indexed(let mine), _):
-            values = .byteArray(mine.materialized)
-            append(batch, rows: rows)
-            return
-        case (.byteArray(var mine), .indexed(let theirs)):
-            values = .byteArray(ByteArrayColumn())
-            for index in theirs.indices[rows] { mine.append(theirs.values[Int(index)]) }
-            values = .byteArray(mine)
-        default:
-            preconditionFailure("batch type was checked before buffering")
+        case .indexed(let theirs):
+            if rowCount == 0 {
+                values = .indexed(IndexedByteArrays(values: theirs.values, indices: Array(theirs.indices[rows])))
+            } else if case .indexed(var mine) = values, mine.values == theirs.values {
+                values = .byteArray(ByteArrayColumn())
+                mine.indices.append(contentsOf: theirs.indices[rows])
+                values = .indexed(mine)
+            } else {
+                var mine = takeCopiedBytes()
+                for index in theirs.indices[rows] { mine.append(theirs.values[Int(index)]) }
+                values = .byteArray(mine)
+            }
         }
         if column.nullable {
             if let given = batch.validity {
@@ -61,7 +62,22 @@ struct ColumnBuffer {
         }
     }
 
-    /// Empties the buffer, keeping its storage.
+    /// The buffered byte arrays, copied out of their values if they were indexed, leaving an
+    /// empty placeholder in `values` until the caller puts them back.
+    private mutating func takeCopiedBytes() -> ByteArrayColumn {
+        switch values {
+        case .indexed(let indexed):
+            values = .byteArray(ByteArrayColumn())
+            return indexed.materialized()
+        case .byteArray(let bytes):
+            values = .byteArray(ByteArrayColumn())
+            return bytes
+        default:
+            preconditionFailure("batch type was checked before buffering")
+        }
+    }
+
+    /// Empties the buffer, keeping the storage of numbers and copied byte arrays.
     mutating func removeAll() {
         switch values {
         case .int32(var v):
@@ -84,6 +100,11 @@ struct ColumnBuffer {
             values = .byteArray(ByteArrayColumn())
         }
         validity.removeAll(keepingCapacity: true)
+    }
+
+    /// Whether the buffered rows index `values` (checked once, when their first batch came).
+    func holds(_ values: ByteArrayColumn) -> Bool {
+        if case .indexed(let indexed) = self.values { indexed.values == values } else { false }
     }
 
     /// Whether row `row` holds a value.

@@ -163,8 +163,8 @@ struct ColumnChunkWriter {
         case (_, .byteArray(let column)):
             PlainEncoder.append(column, rows: rows, validity: buffer.column.nullable ? buffer.validity[...] : nil, into: &body)
         case (_, .indexed(let indexed)):
-            let valid = rows.filter(buffer.isValid)
-            PlainEncoder.append(indexed.values, rows: valid.lazy.map { Int(indexed.indices[$0]) }, into: &body)
+            let sources = rows.lazy.filter(buffer.isValid).map { Int(indexed.indices[$0]) }
+            PlainEncoder.append(indexed.values, rows: sources, into: &body)
         }
     }
 

@@ -59,7 +59,8 @@ public final class ParquetWriter {
     /// (0 allowed). Row groups are cut every `rowGroupRows` rows.
     ///
     /// Throws `ParquetError`, writing nothing, if the batch does not match the schema: column
-    /// count, value type, row count, validity length, or a null in a non-nullable column.
+    /// count, value type, row count, validity length, a null in a non-nullable column, malformed
+    /// byte array offsets, or an index out of its values' range.
     public func append(_ batch: [ColumnBatch]) throws {
         try checkOpen()
         let rows = try validate(batch)
@@ -122,7 +123,7 @@ public final class ParquetWriter {
             throw ParquetError("\(output.path): batch has \(batch.count) columns, schema has \(columns.count)")
         }
         let rows = batch[0].count
-        for (column, values) in zip(columns, batch) {
+        for (column, (values, buffer)) in zip(columns, zip(batch, buffers)) {
             let prefix = "\(output.path): column '\(column.name)'"
             guard values.values.fits(column.type) else {
                 throw ParquetError("\(prefix) is \(column.type), batch holds \(values.values.kindName)")
@@ -141,7 +142,7 @@ public final class ParquetWriter {
             switch values.values {
             case .byteArray(let column) where !column.isWellFormed:
                 throw ParquetError("\(prefix) has malformed byte array offsets")
-            case .indexed(let indexed) where !indexed.values.isWellFormed:
+            case .indexed(let indexed) where !buffer.holds(indexed.values) && !indexed.values.isWellFormed:
                 throw ParquetError("\(prefix) has malformed byte array offsets in its indexed values")
             case .indexed(let indexed):
                 let count = indexed.values.count
