@@ -39,6 +39,12 @@ struct Reduction {
 
     init(shape: KeyShape) { self.shape = shape }
 
+    /// Drops the lookups from ids to final indices (`finalIds`), once the targets are read and
+    /// the per-row gradients written: they share the run's id tables.
+    mutating func releaseIdLookups() {
+        finalIds.removeAll()
+    }
+
     /// The vocabulary table of `role`.
     func entries(of role: Role) -> VocabularyEntries { vocabularies.first { $0.role == role }!.entries }
 

@@ -65,6 +65,12 @@ final class Fold {
         return keys
     }
 
+    /// Lets go of the run's vocabularies once nothing will look an id up again: their id tables
+    /// are the largest thing left after the reduction has taken its entries.
+    func releaseVocabularies() {
+        vocabularies.removeAll()
+    }
+
     /// Folds the next batch of `file`. Under `bad_rows: fail` the first bad row stops the run
     /// here, before the rest of the file is read.
     func add(_ batch: BatchResult, of input: InputFile) throws {

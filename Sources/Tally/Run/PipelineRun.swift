@@ -88,12 +88,15 @@ public struct PipelineRun {
         progress?.finish()
         settings.progress = nil
 
-        let reduction = try timings.measure(.reduce) {
+        var reduction = try timings.measure(.reduce) {
             try Reducer.reduce(fold, counts: fold.takeRunKeys(), pipeline: pipeline, target: inputs.target,
                                embeddingFile: inputs.embeddingFile)
         }
         let complete = try !pipeline.gradients.perEvent
             || writeEventGradients(inputs, source: source, fold: fold, reduction: reduction, to: &outputs, settings)
+        // No id is looked up from here on: the id tables go before the files are written.
+        fold.releaseVocabularies()
+        reduction.releaseIdLookups()
         try timings.measure(.write) {
             if let quarantined = try ledger.close() { outputs.record("quarantine.parquet", rows: quarantined) }
             try outputs.writeCounts(reduction)
