@@ -97,8 +97,12 @@ enum Reducer {
     ///     them up (`fold.takeRunKeys()`): they are the largest table of a run.
     ///   - target: the loss's target table, if any.
     ///   - embeddingFile: the embedding table file's rows, if any.
+    ///   - releasingIds: whether no id will be looked up after the reduction (no per-row
+    ///     gradients). Without a target to match either, the fold's id tables — the largest
+    ///     thing left of the run — go as soon as the vocabularies are tabled, and the reduction
+    ///     has no `finalIds`.
     static func reduce(_ fold: Fold, counts: consuming KeyTable, pipeline: Pipeline, target: KeyedValues?,
-                       embeddingFile: KeyedValues?) throws -> Reduction {
+                       embeddingFile: KeyedValues?, releasingIds: Bool = false) throws -> Reduction {
         let shape = fold.shape
         let counter = fold.counter
         let roles = fold.vocabularies.map(\.role)
@@ -109,8 +113,12 @@ enum Reducer {
         reduction.vocabularies = zip(roles, entries).map { ($0, $1) }
         reduction.mappings = mappings
         reduction.partEntries = outputShape.positions.compactMap { $0.map { entries[$0] } }
-        reduction.finalIds = fold.vocabularies.indices.map {
-            RowGradients.FinalIds(table: fold.vocabularies[$0].table, finalIndex: mappings[$0].finalIndex)
+        if releasingIds && target == nil {
+            fold.releaseVocabularies()
+        } else {
+            reduction.finalIds = fold.vocabularies.indices.map {
+                RowGradients.FinalIds(table: fold.vocabularies[$0].table, finalIndex: mappings[$0].finalIndex)
+            }
         }
 
         var run = counts

@@ -90,7 +90,7 @@ public struct PipelineRun {
 
         var reduction = try timings.measure(.reduce) {
             try Reducer.reduce(fold, counts: fold.takeRunKeys(), pipeline: pipeline, target: inputs.target,
-                               embeddingFile: inputs.embeddingFile)
+                               embeddingFile: inputs.embeddingFile, releasingIds: !pipeline.gradients.perEvent)
         }
         let complete = try !pipeline.gradients.perEvent
             || writeEventGradients(inputs, source: source, fold: fold, reduction: reduction, to: &outputs, settings)
