@@ -1,7 +1,7 @@
 /// The rows of one column buffered for the current row group.
 ///
 /// Null rows keep a placeholder in `values`; `validity` is kept for nullable columns only.
-/// Byte arrays stay indexed (`.indexed`) while every batch shares the first one's values, and
+/// Byte arrays stay indexed (`.indexed`) while every batch's values equal the first one's, and
 /// are copied out into `.byteArray` otherwise.
 struct ColumnBuffer {
     let column: ParquetColumn
