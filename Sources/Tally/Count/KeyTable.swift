@@ -117,25 +117,24 @@ struct KeyTable: Sendable {
 
     /// Translates every key by `mapping`, in place; rows mapped to nil are removed.
     mutating func mapKeys(_ mapping: (UInt64) -> UInt64?) {
-        slots = []
-        var kept = 0
-        for row in 0..<count {
-            guard let key = mapping(keys[row]) else { continue }
-            moveRow(row, to: kept)
-            keys[kept] = key
-            kept += 1
-        }
-        keepFirst(kept)
+        compact { key, _, _ in mapping(key) }
     }
 
     /// Removes the rows that add nothing: count 0 and first sum 0 (a row of weight 0 touches
     /// bins it adds nothing to). In place, keeping the order.
     mutating func removeEmptyRows() {
+        compact { key, count, firstSum in count > 0 || firstSum != 0 ? key : nil }
+    }
+
+    /// Keeps, in order, the rows for which `newKey(key, count, first sum)` gives a key, under
+    /// that key; the index is built again when a key is next looked up.
+    private mutating func compact(_ newKey: (UInt64, Int64, Double) -> UInt64?) {
         slots = []
         var kept = 0
-        for row in 0..<count where counts[row] > 0 || sums[row &* channels] != 0 {
+        for row in 0..<count {
+            guard let key = newKey(keys[row], counts[row], sums[row &* channels]) else { continue }
             moveRow(row, to: kept)
-            keys[kept] = keys[row]
+            keys[kept] = key
             kept += 1
         }
         keepFirst(kept)
