@@ -51,6 +51,17 @@ public struct ByteArrayColumn: Sendable, Hashable {
         bytes.reserveCapacity(bytes.count + byteCount)
     }
 
+    /// Appends the values of `other` at `indices` (in range), in their order. Room is made once,
+    /// and geometrically, so that appending batch after batch never copies every time.
+    mutating func append(valuesOf other: ByteArrayColumn, at indices: some Collection<some BinaryInteger>) {
+        var byteCount = 0
+        for index in indices { byteCount += other.offsets[Int(index) + 1] - other.offsets[Int(index)] }
+        let (values, bytes) = (offsets.count + indices.count, self.bytes.count + byteCount)
+        if offsets.capacity < values { offsets.reserveCapacity(max(2 * offsets.capacity, values)) }
+        if self.bytes.capacity < bytes { self.bytes.reserveCapacity(max(2 * self.bytes.capacity, bytes)) }
+        for index in indices { append(other[Int(index)]) }
+    }
+
     /// Appends values `range` of `other`.
     mutating func append(contentsOf other: ByteArrayColumn, range: Range<Int>) {
         guard !range.isEmpty else { return }

@@ -60,8 +60,7 @@ public struct IndexedByteArrays: Sendable, Equatable {
     /// The values of the rows, copied out one by one.
     public func materialized() -> ByteArrayColumn {
         var column = ByteArrayColumn()
-        column.reserveCapacity(values: indices.count, bytes: indices.reduce(0) { $0 + values[Int($1)].count })
-        for index in indices { column.append(values[Int(index)]) }
+        column.append(valuesOf: values, at: indices)
         return column
     }
 }

@@ -232,8 +232,7 @@ extension ColumnValues {
         case .byteArray(let values):
             .byteArray({
                 var column = ByteArrayColumn()
-                column.reserveCapacity(values: indices.count, bytes: 0)
-                for index in indices { column.append(values[Int(index)]) }
+                column.append(valuesOf: values, at: indices)
                 return column
             }())
         case .indexed(let indexed):  // the reader's values are never indexed; for completeness

@@ -49,7 +49,7 @@ struct ColumnBuffer {
                 values = .indexed(mine)
             } else {
                 var mine = takeCopiedBytes()
-                for index in theirs.indices[rows] { mine.append(theirs.values[Int(index)]) }
+                mine.append(valuesOf: theirs.values, at: theirs.indices[rows])
                 values = .byteArray(mine)
             }
         }
