@@ -74,6 +74,12 @@ struct TargetGradient {
     private var targetOnly: [IdKey] = []
     private(set) var gradient: [Double] = []
 
+    /// An empty table with room for `capacity` keys.
+    init(capacity: Int) {
+        entries.reserveCapacity(capacity)
+        gradient.reserveCapacity(capacity)
+    }
+
     var count: Int { entries.count }
 
     func key(_ i: Int) -> Key { entries[i] >= 0 ? .observed(entries[i]) : .targetOnly(targetOnly[-1 - entries[i]]) }
@@ -214,7 +220,7 @@ enum Reducer {
         // own keys in id order.
         let observed = idOrder(reduction)
         let extra = targetOnly.indices.sorted { targetOnly[$0].key < targetOnly[$1].key }
-        var result = TargetGradient()
+        var result = TargetGradient(capacity: observed.count + extra.count)
         var i = 0, j = 0
         while i < observed.count || j < extra.count {
             if j == extra.count || (i < observed.count && reduction.idKey(row: observed[i]) < targetOnly[extra[j]].key) {

@@ -57,6 +57,12 @@ struct IdTable {
         return arena[(i == 0 ? 0 : ends[i - 1])..<ends[i]]
     }
 
+    /// The length in bytes of key `id`.
+    func keyLength(_ id: Int32) -> Int {
+        let i = Int(id)
+        return ends[i] - (i == 0 ? 0 : ends[i - 1])
+    }
+
     /// Calls `body` with the bytes of key `id` (valid only inside `body`).
     @inline(__always)
     func withKey<Result>(_ id: Int32, _ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {

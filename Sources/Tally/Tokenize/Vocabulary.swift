@@ -101,13 +101,17 @@ struct Vocabulary {
         // The id of each final index (the bucket has none), then the ids in index order.
         var idOfIndex = [Int32](repeating: -1, count: mapping.size)
         var counts = [Int64](repeating: 0, count: mapping.size)
+        var idBytes = 0
         for id in self.counts.indices {
             let index = mapping.finalIndex[id]
             if index == VocabularyMapping.dropped { continue }
             counts[Int(index)] += self.counts[id]
-            if !(index == 0 && mapping.hasBucket) && idOfIndex[Int(index)] < 0 { idOfIndex[Int(index)] = Int32(id) }
+            if !(index == 0 && mapping.hasBucket) && idOfIndex[Int(index)] < 0 {
+                idOfIndex[Int(index)] = Int32(id)
+                idBytes += table.keyLength(Int32(id))
+            }
         }
-        var entries = VocabularyEntries(hasBucket: mapping.hasBucket, counts: counts)
+        var entries = VocabularyEntries(hasBucket: mapping.hasBucket, counts: counts, idBytes: idBytes)
         for id in idOfIndex {
             if id < 0 { entries.appendBucket() } else { table.withKey(id) { entries.append(id: $0) } }
         }
@@ -153,10 +157,12 @@ struct VocabularyEntries: Sendable {
     let hasBucket: Bool
     var counts: [Int64]
 
-    init(hasBucket: Bool, counts: [Int64]) {
+    /// Entries with room for `counts.count` ids of `idBytes` bytes in all: sized once, as the
+    /// largest array of a vocabulary, rather than grown by doubling.
+    init(hasBucket: Bool, counts: [Int64], idBytes: Int) {
         self.hasBucket = hasBucket
         self.counts = counts
-        ids.reserveCapacity(values: counts.count, bytes: 0)
+        ids.reserveCapacity(values: counts.count, bytes: idBytes)
     }
 
     /// The number of indices, the bucket included.
