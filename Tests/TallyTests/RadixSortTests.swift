@@ -1,9 +1,9 @@
 import Testing
 @testable import Tally
 
-/// The radix sorts against the standard library's stable sort, on keys shaped like the
-/// counter's: two fields 32 bits apart (a pair key), constant bits between and above them, and
-/// every key repeated.
+/// The radix sorts against the standard library's stable sort: on keys shaped like the
+/// counter's (two fields 32 bits apart, as a pair key, constant bits between and above them,
+/// every key repeated), and on byte strings.
 @Suite struct RadixSortTests {
     /// `n` keys: a `highBits`-bit field at bit 32 and a `lowBits`-bit field at bit 0, with the
     /// bits between them and above them fixed to `constant`'s, and many repeats.
@@ -23,6 +23,27 @@ import Testing
         #expect(sorted == reference.map { keys[$0] })
         #expect(counts == reference.map(Int64.init))
         #expect(sums == reference.flatMap { [Double($0), -Double($0)] })
-        #expect(radixOrder(keys) == reference.map(Int32.init))
+        let (order, sortedKeys) = radixSort(keys)
+        #expect(order == reference.map(Int32.init))
+        #expect(sortedKeys == reference.map { keys[$0] })
+    }
+
+    /// Byte strings that share long prefixes, agree on their first 16 bytes or differ only past
+    /// them, or only in length, and repeat: ordered as a stable sort by bytes orders them.
+    @Test func orderingByteStringsIsAStableSortByBytes() {
+        var generator = SplitMix(seed: 7)
+        let prefixes: [[UInt8]] = [[], Array("sku-0000".utf8), Array("sku-0000000000000000".utf8), [0, 0, 0]]
+        let distinct = (0..<800).map { _ -> [UInt8] in
+            let prefix = prefixes[Int(generator.next() % UInt64(prefixes.count))]
+            return prefix + (0..<Int(generator.next() % 12)).map { _ in UInt8(generator.next() % 3) }
+        }
+        let strings = (0..<3000).map { _ in distinct[Int(generator.next() % UInt64(distinct.count))] }
+        let reference = strings.indices.sorted { a, b in
+            strings[a] != strings[b] ? strings[a].lexicographicallyPrecedes(strings[b]) : a < b
+        }
+        let order = byteStringOrder(strings.count, word: { i, from in
+            strings[i].withUnsafeBytes { bigEndianWord($0, from: from) }
+        }, precedes: { strings[$0].lexicographicallyPrecedes(strings[$1]) })
+        #expect(order == reference.map(Int32.init))
     }
 }

@@ -2,17 +2,25 @@
 /// 16 bits a pass, skipping the passes whose digit is the same for every key. Each pass reads
 /// the keys in their current order (they move with their indices), so only the writes scatter.
 /// O(n) per pass, and stable, so equal keys keep their order.
-func radixOrder(_ keys: [UInt64]) -> [Int32] {
+///
+/// The keys are consumed: given a temporary (or `consume`d), their storage becomes the sort's
+/// scratch instead of being copied. The sorted keys come back with the order.
+func radixSort(_ keys: consuming [UInt64]) -> (order: [Int32], sorted: [UInt64]) {
     let n = keys.count
     var order = (0..<Int32(n)).map { $0 }
-    guard n > 1 else { return order }
-    var current = keys
-    var scratchOrder = [Int32](repeating: 0, count: n), scratchKeys = [UInt64](repeating: 0, count: n)
+    guard n > 1 else { return (order, keys) }
+    let first = keys[0]
+    let varying = keys.reduce(0) { $0 | ($1 ^ first) }
+    var current = consume keys
+    var scratchOrder = [Int32](), scratchKeys = [UInt64]()
     var counts = [Int](repeating: 0, count: 1 << 16)
-    let varying = keys.reduce(0) { $0 | ($1 ^ keys[0]) }
     for pass in 0..<4 {
         let shift = UInt64(16 * pass)
         guard (varying >> shift) & 0xFFFF != 0 else { continue }
+        if scratchOrder.isEmpty {
+            scratchOrder = [Int32](repeating: 0, count: n)
+            scratchKeys = [UInt64](repeating: 0, count: n)
+        }
         for i in counts.indices { counts[i] = 0 }
         for key in current { counts[Int((key >> shift) & 0xFFFF)] += 1 }
         var total = 0
@@ -27,7 +35,12 @@ func radixOrder(_ keys: [UInt64]) -> [Int32] {
         swap(&order, &scratchOrder)
         swap(&current, &scratchKeys)
     }
-    return order
+    return (order, current)
+}
+
+/// The order that sorts `keys` ascending; see `radixSort`.
+func radixOrder(_ keys: consuming [UInt64]) -> [Int32] {
+    radixSort(keys).order
 }
 
 /// Sorts rows by key, ascending and stably, moving each row's count and `width` sums with its
@@ -77,15 +90,18 @@ func radixSortRows(keys: inout [UInt64], counts: inout [Int64], sums: inout [Dou
 /// The order that sorts `count` byte strings ascending (a permutation of 0..<count, stable):
 /// radix passes over their first 16 bytes, given as big-endian words zero-padded by
 /// `word(i, 0)` and `word(i, 8)`, then the strings that agree on those 16 bytes by `precedes`.
+/// The words are read in index order (reading them in sorted order would miss the cache on
+/// every string), and the first words are let go before the second sort.
 func byteStringOrder(_ count: Int, word: (Int, Int) -> UInt64, precedes: (Int, Int) -> Bool) -> [Int32] {
-    let low = (0..<count).map { word($0, 8) }, high = (0..<count).map { word($0, 0) }
+    let low = (0..<count).map { word($0, 8) }
     let byLow = radixOrder(low)
-    var order = radixOrder(byLow.map { high[Int($0)] }).map { byLow[Int($0)] }
+    let highByLow = { let high = (0..<count).map { word($0, 0) }; return byLow.map { high[Int($0)] } }()
+    let (byHigh, high) = radixSort(highByLow)
+    var order = byHigh.map { byLow[Int($0)] }
     var start = 0
     while start < count {
-        let first = Int(order[start])
         var end = start + 1
-        while end < count, high[Int(order[end])] == high[first], low[Int(order[end])] == low[first] { end += 1 }
+        while end < count, high[end] == high[start], low[Int(order[end])] == low[Int(order[start])] { end += 1 }
         if end - start > 1 { order[start..<end].sort { precedes(Int($0), Int($1)) } }
         start = end
     }
