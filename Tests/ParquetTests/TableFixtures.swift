@@ -16,9 +16,9 @@ struct TableFixture {
 
     /// Writes the table in batches of `batchRows` rows to `directory/name.parquet`.
     @discardableResult
-    func write(to directory: URL, batchRows: Int = 777) throws -> ParquetFileInfo {
+    func write(to directory: URL, batchRows: Int = 777, expectedRows: Int? = nil) throws -> ParquetFileInfo {
         let writer = try ParquetWriter(path: directory.appendingPathComponent("\(name).parquet").path,
-                                       columns: columns, options: options)
+                                       columns: columns, options: options, expectedRows: expectedRows)
         var start = 0
         repeat {
             let end = min(start + batchRows, rowCount)

@@ -125,15 +125,21 @@ import Testing
         }
     }
 
+    /// Nor on the row count the caller expects (exact, too few, too many), which only sizes
+    /// the buffers.
     @Test func outputBytesDependOnlyOnTheRowsNotOnBatchSizesOrThreads() throws {
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         var table = TableFixture.encodings()
         var files: [[UInt8]] = []
-        for (index, (batchRows, threads)) in [(1000, 1), (777, 2), (5000, 0), (777, 7), (123, 1)].enumerated() {
+        let runs: [(batchRows: Int, threads: Int, expectedRows: Int?)] = [
+            (1000, 1, nil), (777, 2, nil), (5000, 0, nil), (777, 7, nil), (123, 1, nil),
+            (777, 2, table.rowCount), (500, 3, 2500), (777, 2, 100_000), (7, 2, 1),
+        ]
+        for (index, run) in runs.enumerated() {
             table.name = "run\(index)"
-            table.options.encodingThreads = threads
-            try table.write(to: directory, batchRows: batchRows)
+            table.options.encodingThreads = run.threads
+            try table.write(to: directory, batchRows: run.batchRows, expectedRows: run.expectedRows)
             files.append([UInt8](try Data(contentsOf: directory.appendingPathComponent("run\(index).parquet"))))
         }
         #expect(files.allSatisfy { $0 == files[0] })
@@ -202,6 +208,41 @@ import Testing
         buffer.append(ColumnBatch(.indexed(IndexedByteArrays(values: values, indices: [1]))), rows: 0..<1)
         buffer.append(ColumnBatch(.byteArray(ByteArrayColumn(["z"]))), rows: 0..<1)
         #expect(buffer.values == .byteArray(ByteArrayColumn(["b", "z"])))
+    }
+
+    /// The pool hands chunks on in column order whatever the threads, each the bytes one thread
+    /// alone makes; when a hand-on fails, it rethrows that error and hands on nothing after it.
+    @Test func encoderPoolHandsChunksOnInOrderAndStopsAtTheFirstFailure() throws {
+        var random = SeededGenerator(seed: 5)
+        // Chunks of very different sizes, so that threads finish out of order.
+        let buffers = (0..<9).map { column -> ColumnBuffer in
+            var buffer = ColumnBuffer(ParquetColumn("c\(column)", .double))
+            let rows = column % 3 == 0 ? 40_000 : 10
+            buffer.append(ColumnBatch(.double((0..<rows).map { _ in Double.random(in: 0..<1, using: &random) })), rows: 0..<rows)
+            return buffer
+        }
+        var options = testOptions(.zstd(level: 3))
+        options.encodingThreads = 1
+        var expected: [[UInt8]] = []
+        try ChunkEncoderPool(options: options).encode(buffers) { expected.append($0.bytes) }
+        struct Full: Error {}
+        for threads in [2, 3, 8] {
+            options.encodingThreads = threads
+            let pool = try ChunkEncoderPool(options: options)
+            var written: [[UInt8]] = []
+            try pool.encode(buffers) { written.append($0.bytes) }
+            #expect(written.elementsEqual(expected), "\(threads) threads")
+            for failing in [0, 4, 8] {
+                written = []
+                #expect(throws: Full.self) {
+                    try pool.encode(buffers) { chunk in
+                        guard written.count < failing else { throw Full() }
+                        written.append(chunk.bytes)
+                    }
+                }
+                #expect(written.elementsEqual(expected.prefix(failing)), "\(threads) threads, failing at \(failing)")
+            }
+        }
     }
 
     static let words = ["alpha", "", "ω-omega", "日本語", "zeta", "é", "Zulu"]

@@ -7,6 +7,9 @@ struct ColumnBuffer {
     let column: ParquetColumn
     private(set) var values: ColumnValues
     private(set) var validity: [Bool] = []
+    /// The rows the current row group is expected to hold (0 when unknown), for the room its
+    /// first indexed batch makes for indices.
+    private var expectedRows = 0
 
     init(_ column: ParquetColumn) {
         self.column = column
@@ -42,7 +45,10 @@ struct ColumnBuffer {
             values = .byteArray(mine)
         case .indexed(let theirs):
             if rowCount == 0 {
-                values = .indexed(IndexedByteArrays(values: theirs.values, indices: Array(theirs.indices[rows])))
+                var indices: [Int32] = []
+                indices.reserveCapacity(max(expectedRows, rows.count))
+                indices.append(contentsOf: theirs.indices[rows])
+                values = .indexed(IndexedByteArrays(values: theirs.values, indices: indices))
             } else if case .indexed(var mine) = values, mine.values == theirs.values {
                 values = .byteArray(ByteArrayColumn())
                 mine.indices.append(contentsOf: theirs.indices[rows])
@@ -77,6 +83,31 @@ struct ColumnBuffer {
         }
     }
 
+    /// Makes room in an empty buffer for `rows` rows, when the writer knows how many the row
+    /// group will hold: its arrays are then sized once instead of grown by doubling, which
+    /// leaves up to half of them unused and, while growing, holds the old and the new copy.
+    mutating func reserve(rows: Int) {
+        precondition(rowCount == 0, "room is made before a row group's first rows")
+        expectedRows = rows
+        switch values {
+        case .int32(var v):
+            values = .int32([])
+            v.reserveCapacity(rows)
+            values = .int32(v)
+        case .int64(var v):
+            values = .int64([])
+            v.reserveCapacity(rows)
+            values = .int64(v)
+        case .double(var v):
+            values = .double([])
+            v.reserveCapacity(rows)
+            values = .double(v)
+        case .byteArray, .indexed:
+            break   // Whether the rows come indexed is known at their first batch.
+        }
+        if column.nullable { validity.reserveCapacity(rows) }
+    }
+
     /// Empties the buffer, keeping the storage of numbers and copied byte arrays.
     mutating func removeAll() {
         switch values {
@@ -100,6 +131,7 @@ struct ColumnBuffer {
             values = .byteArray(ByteArrayColumn())
         }
         validity.removeAll(keepingCapacity: true)
+        expectedRows = 0
     }
 
     /// Whether the buffered rows index `values` (checked once, when their first batch came).

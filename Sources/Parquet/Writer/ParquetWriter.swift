@@ -1,9 +1,9 @@
 /// Writes one Parquet file: flat schema, v1 data pages (PLAIN, dictionary or DELTA_BINARY_PACKED,
 /// chosen per column chunk; see `ParquetWriterOptions`), UNCOMPRESSED or ZSTD.
 ///
-/// Memory is bounded by one row group (plus its encoded chunks). The chunks of a row group are
-/// encoded on `encodingThreads` threads; the bytes written do not depend on that number. Not
-/// thread-safe: one owner appends, then closes.
+/// Memory is bounded by one row group, plus the encoded chunks of as many columns as it
+/// encodes at once. The chunks of a row group are encoded on `encodingThreads` threads; the
+/// bytes written do not depend on that number. Not thread-safe: one owner appends, then closes.
 public final class ParquetWriter {
     private let columns: [ParquetColumn]
     private let options: ParquetWriterOptions
@@ -13,11 +13,17 @@ public final class ParquetWriter {
     private var bufferedRows = 0
     private var rowGroups: [ParquetRowGroup] = []
     private var totalRows = 0
+    /// The rows the caller expects to append in all, if it said.
+    private let expectedRows: Int?
     private enum State { case open, closed, failed }
     private var state = State.open
 
     /// Creates or truncates `path` and writes the leading magic; the caller handles temp names and renames.
-    public init(path: String, columns: [ParquetColumn], options: ParquetWriterOptions = .init()) throws {
+    ///
+    /// `expectedRows` is how many rows the caller will append, when it knows: each row group's
+    /// buffers are then sized once for their rows. Only a hint; any number of rows may come.
+    public init(path: String, columns: [ParquetColumn], options: ParquetWriterOptions = .init(),
+                expectedRows: Int? = nil) throws {
         guard !columns.isEmpty else { throw ParquetError("\(path): a Parquet file needs at least one column") }
         var names = Set<String>()
         for column in columns {
@@ -34,6 +40,7 @@ public final class ParquetWriter {
         }
         self.columns = columns
         self.options = options
+        self.expectedRows = expectedRows
         guard options.dictionaryPageBytes >= 0 else {
             throw ParquetError("dictionaryPageBytes must not be negative, not \(options.dictionaryPageBytes)")
         }
@@ -67,6 +74,10 @@ public final class ParquetWriter {
         var start = 0
         while start < rows {
             let take = min(rows - start, options.rowGroupRows - bufferedRows)
+            if bufferedRows == 0, let expectedRows, expectedRows > totalRows {
+                let groupRows = min(expectedRows - totalRows, options.rowGroupRows)
+                for index in buffers.indices { buffers[index].reserve(rows: groupRows) }
+            }
             for index in buffers.indices { buffers[index].append(batch[index], rows: start..<start + take) }
             bufferedRows += take
             start += take
@@ -161,7 +172,7 @@ public final class ParquetWriter {
         guard bufferedRows > 0 else { return }
         let start = output.offset
         var chunks: [ParquetColumnChunk] = []
-        for encoded in try encoders.encode(buffers) {
+        try encoders.encode(buffers) { encoded in
             chunks.append(encoded.placed(at: output.offset))
             try output.write(encoded.bytes)
         }

@@ -115,7 +115,7 @@ struct Outputs {
     /// same as writing it at once (row groups are encoded when full).
     private mutating func writeSliced(_ name: String, columns: [ParquetColumn], rows count: Int,
                                       slice: (Range<Int>) -> [ColumnBatch]) throws {
-        let writer = try TableWriter.open(path: folder.file(name), columns: columns, options: options)
+        let writer = try TableWriter.open(path: folder.file(name), columns: columns, options: options, rows: count)
         for start in stride(from: 0, to: count, by: Self.sliceRows) {
             try TableWriter.append(to: writer, slice(start..<min(count, start + Self.sliceRows)))
         }

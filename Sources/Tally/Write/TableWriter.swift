@@ -9,9 +9,10 @@ enum TableWriter {
         try close(writer)
     }
 
-    static func open(path: String, columns: [ParquetColumn], options: ParquetWriterOptions) throws -> ParquetWriter {
+    /// Opens `path` for a table of `rows` rows, when known.
+    static func open(path: String, columns: [ParquetColumn], options: ParquetWriterOptions, rows: Int? = nil) throws -> ParquetWriter {
         do {
-            return try ParquetWriter(path: path, columns: columns, options: options)
+            return try ParquetWriter(path: path, columns: columns, options: options, expectedRows: rows)
         } catch {
             throw TallyError(.cannotCreateOutput, stage: .write, at: InputLocation(path: path), "\(error)")
         }
