@@ -6,7 +6,6 @@ import Musl
 import Darwin
 #endif
 import Dispatch
-import Synchronization
 
 /// Encodes and compresses the column chunks of a row group on up to `threads` threads, and
 /// hands them on in column order as soon as each and those before it are done.
@@ -20,6 +19,8 @@ import Synchronization
 /// Not thread-safe itself: one owner calls `encode`.
 final class ChunkEncoderPool {
     private var writers: [ColumnChunkWriter]
+    /// Made once and reused by every row group: it is back to its first state after each.
+    private let order: WriteOrder
 
     init(options: ParquetWriterOptions) throws {
         var threads = options.encodingThreads
@@ -27,6 +28,7 @@ final class ChunkEncoderPool {
         writers = try (0..<threads).map { _ in
             ColumnChunkWriter(options: options, compressor: options.compression == .none ? nil : try ZstdCompressor())
         }
+        order = WriteOrder(window: threads + 1)
     }
 
     /// Encodes the chunks of `buffers` and calls `write` with each, in column order, one call at
@@ -38,19 +40,16 @@ final class ChunkEncoderPool {
             for buffer in buffers { try write(writers[0].encode(buffer)) }
             return
         }
-        let order = WriteOrder(columns: buffers.count, window: threads + 1)
-        // An atomic counter, not a Mutex: ThreadSanitizer sees atomics but not the inside of
-        // the (uninstrumented) Synchronization.Mutex on Linux.
-        let next = Atomic<Int>(0)
+        let order = order
+        order.start(columns: buffers.count)
         try withoutActuallyEscaping(write) { write in
             writers.withUnsafeMutableBufferPointer { writers in
-                // Thread `t` uses only writers[t]; `order` serializes the writes.
+                // Thread `t` uses only writers[t]; `order` hands out the columns and serializes
+                // the writes.
                 let shared = UncheckedSendable((writers, write))
                 DispatchQueue.concurrentPerform(iterations: threads) { thread in
                     let (writers, write) = shared.value
-                    while order.enterWindow() {
-                        let index = next.wrappingAdd(1, ordering: .relaxed).oldValue
-                        guard index < buffers.count else { return order.leaveWindow() }
+                    while let index = order.take() {
                         order.finish(index, Result { try writers[thread].encode(buffers[index]) }, write: write)
                     }
                 }
@@ -60,58 +59,83 @@ final class ChunkEncoderPool {
     }
 }
 
-/// Hands encoded chunks to the file in column order, and bounds how many are taken but not
-/// yet written: a thread enters the window before taking a column and leaves it when that
-/// column's chunk is written. The lowest column not yet written is always taken by a thread
-/// that holds a place in the window, so the window never closes for good.
+/// Hands out a row group's columns and hands their chunks to the file in column order, with
+/// at most `window` columns taken and not yet written. The lowest column not yet written is
+/// always being encoded, so the window never stays closed.
+///
+/// A pthread mutex and condition, which ThreadSanitizer sees (it does not see inside
+/// Synchronization.Mutex on Linux), and which allocate nothing per call (a Dispatch queue's
+/// `sync` wraps each closure in a block). Made once per pool, reused by every row group.
 private final class WriteOrder: @unchecked Sendable {
-    private let window: DispatchSemaphore
-    /// Serializes `pending`, `written`, `failure` and the calls to `write`.
-    private let queue = DispatchQueue(label: "parquet.chunk-order")
-    private var pending: [Result<EncodedChunk, any Error>?]
+    private let window: Int
+    private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    /// Signalled when a place in the window frees up or a chunk fails.
+    private let changed = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    // Guarded by `lock`:
+    private var pending: [Result<EncodedChunk, any Error>?] = []
+    private var taken = 0
     private var written = 0
     private var failure: (any Error)?
-    /// Set once a chunk fails, so that no thread takes another column.
-    private let failed = Atomic<Bool>(false)
 
-    init(columns: Int, window: Int) {
-        self.window = DispatchSemaphore(value: window)
-        pending = Array(repeating: nil, count: columns)
+    init(window: Int) {
+        self.window = window
+        pthread_mutex_init(lock, nil)
+        pthread_cond_init(changed, nil)
     }
 
-    /// Waits for a place in the window; false once a chunk has failed.
-    func enterWindow() -> Bool {
-        window.wait()
-        guard !failed.load(ordering: .relaxed) else {
-            window.signal()
-            return false
+    deinit {
+        pthread_cond_destroy(changed)
+        pthread_mutex_destroy(lock)
+        changed.deallocate()
+        lock.deallocate()
+    }
+
+    private func locked<T>(_ body: () throws -> T) rethrows -> T {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        return try body()
+    }
+
+    /// Prepares for a row group of `columns` columns.
+    func start(columns: Int) {
+        locked {
+            pending.removeAll(keepingCapacity: true)
+            pending.append(contentsOf: repeatElement(nil, count: columns))
+            (taken, written, failure) = (0, 0, nil)
         }
-        return true
     }
 
-    func leaveWindow() { window.signal() }
+    /// The next column to encode, once a place in the window is free; nil when every column
+    /// is taken or a chunk has failed.
+    func take() -> Int? {
+        locked {
+            while failure == nil && taken < pending.count && taken - written >= window {
+                pthread_cond_wait(changed, lock)
+            }
+            guard failure == nil && taken < pending.count else { return nil }
+            taken += 1
+            return taken - 1
+        }
+    }
 
-    /// Records column `index`'s chunk and writes every chunk now next in order.
+    /// Records column `index`'s chunk and writes every chunk now next in order; after a
+    /// failure, the rest are dropped unwritten.
     func finish(_ index: Int, _ chunk: Result<EncodedChunk, any Error>, write: (EncodedChunk) throws -> Void) {
-        queue.sync {
+        locked {
             pending[index] = chunk
             while written < pending.count, let ready = pending[written] {
                 pending[written] = nil
                 written += 1
-                if failure == nil {
-                    do { try write(ready.get()) } catch {
-                        failure = error
-                        failed.store(true, ordering: .relaxed)
-                    }
-                }
-                window.signal()
+                guard failure == nil else { continue }
+                do { try write(ready.get()) } catch { failure = error }
             }
+            pthread_cond_broadcast(changed)
         }
     }
 
     /// Throws the first failure.
     func result() throws {
-        try queue.sync { if let failure { throw failure } }
+        if let failure = locked({ failure }) { throw failure }
     }
 }
 
