@@ -226,7 +226,7 @@ import Testing
         var expected: [[UInt8]] = []
         try ChunkEncoderPool(options: options).encode(buffers) { expected.append($0.bytes) }
         struct Full: Error {}
-        for threads in [2, 3, 8] {
+        for threads in [2, 3, 8, 16] {
             options.encodingThreads = threads
             let pool = try ChunkEncoderPool(options: options)
             var written: [[UInt8]] = []
@@ -234,15 +234,44 @@ import Testing
             #expect(written.elementsEqual(expected), "\(threads) threads")
             for failing in [0, 4, 8] {
                 written = []
+                var calls = 0
                 #expect(throws: Full.self) {
                     try pool.encode(buffers) { chunk in
+                        calls += 1
                         guard written.count < failing else { throw Full() }
                         written.append(chunk.bytes)
                     }
                 }
                 #expect(written.elementsEqual(expected.prefix(failing)), "\(threads) threads, failing at \(failing)")
+                #expect(calls == failing + 1, "\(threads) threads, failing at \(failing)")
             }
+            // And the next row group is written whole again.
+            written = []
+            try pool.encode(buffers) { written.append($0.bytes) }
+            #expect(written.elementsEqual(expected), "\(threads) threads, after failures")
         }
+    }
+
+    /// A buffer told how many rows its row group will hold makes room for them at once: no
+    /// reallocation while they come, whatever the batches; room for indexed rows' indices too.
+    @Test func aBufferSizedForItsRowsNeverGrows() {
+        var numbers = ColumnBuffer(ParquetColumn("d", .double, nullable: true))
+        numbers.reserve(rows: 10_000)
+        guard case .double(let reserved) = numbers.values else { Issue.record("not doubles"); return }
+        let capacity = reserved.capacity
+        #expect(capacity >= 10_000 && numbers.validity.capacity >= 10_000)
+        for start in stride(from: 0, to: 10_000, by: 999) {
+            let rows = min(999, 10_000 - start)
+            numbers.append(ColumnBatch(.double(Array(repeating: 1.5, count: rows))), rows: 0..<rows)
+        }
+        guard case .double(let filled) = numbers.values else { Issue.record("not doubles"); return }
+        #expect(filled.count == 10_000 && filled.capacity == capacity)
+
+        var strings = ColumnBuffer(ParquetColumn("s", .string))
+        strings.reserve(rows: 5000)
+        strings.append(ColumnBatch(.indexed(IndexedByteArrays(values: ByteArrayColumn(["a", "b"]), indices: [1, 0]))), rows: 0..<2)
+        guard case .indexed(let indexed) = strings.values else { Issue.record("not indexed"); return }
+        #expect(indexed.indices.capacity >= 5000)
     }
 
     static let words = ["alpha", "", "ω-omega", "日本語", "zeta", "é", "Zulu"]

@@ -14,12 +14,12 @@ import Dispatch
 /// yet taken. A chunk's bytes depend only on its rows and the options, and the chunks are
 /// handed on in column order, so the file is byte-identical for any thread count. At most
 /// `threads + 1` chunks are taken and not yet handed on, so a row group's encoded chunks are
-/// never all in memory at once (B3's peak: 163 → 156 MiB), while a thread that finishes before
-/// the chunk ahead of it can still go on to the next (with only `threads`, B1 writes 25% slower).
+/// never all in memory at once, while a thread that finishes before the chunk ahead of it can
+/// still go on to the next (with a window of only `threads`, B1's write was 25% slower).
 /// Not thread-safe itself: one owner calls `encode`.
 final class ChunkEncoderPool {
     private var writers: [ColumnChunkWriter]
-    /// Made once and reused by every row group: it is back to its first state after each.
+    /// Made once and reused by every row group (`WriteOrder.start` resets it).
     private let order: WriteOrder
 
     init(options: ParquetWriterOptions) throws {
@@ -32,8 +32,10 @@ final class ChunkEncoderPool {
     }
 
     /// Encodes the chunks of `buffers` and calls `write` with each, in column order, one call at
-    /// a time (on any thread). Rethrows the first error of an encoding or a `write`; no chunk
-    /// after it is written.
+    /// a time (on any thread, holding the pool's lock: `write` must not call back into the
+    /// pool, and a thread done encoding waits while a chunk is written). Rethrows the error of
+    /// the lowest column whose encoding or `write` fails, as one thread would; no chunk after
+    /// it is written.
     func encode(_ buffers: [ColumnBuffer], write: (EncodedChunk) throws -> Void) throws {
         let threads = min(writers.count, buffers.count)
         if threads <= 1 {
@@ -60,8 +62,8 @@ final class ChunkEncoderPool {
 }
 
 /// Hands out a row group's columns and hands their chunks to the file in column order, with
-/// at most `window` columns taken and not yet written. The lowest column not yet written is
-/// always being encoded, so the window never stays closed.
+/// at most `window` columns taken and not yet written. Whenever the window is full, the
+/// lowest column not yet written is still being encoded, and its `finish` reopens the window.
 ///
 /// A pthread mutex and condition, which ThreadSanitizer sees (it does not see inside
 /// Synchronization.Mutex on Linux), and which allocate nothing per call (a Dispatch queue's
@@ -74,6 +76,7 @@ private final class WriteOrder: @unchecked Sendable {
     // Guarded by `lock`:
     private var pending: [Result<EncodedChunk, any Error>?] = []
     private var taken = 0
+    /// Columns handed on: written, or dropped after a failure.
     private var written = 0
     private var failure: (any Error)?
 

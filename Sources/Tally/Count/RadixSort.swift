@@ -44,7 +44,7 @@ func radixOrder(_ keys: consuming [UInt64]) -> [Int32] {
 }
 
 /// Sorts rows by key, ascending and stably, moving each row's count and `width` sums with its
-/// key: the same LSD passes as `radixOrder`, but the rows arrive sorted, with no gather through
+/// key: the same LSD passes as `radixSort`, but the rows arrive sorted, with no gather through
 /// an order afterwards (which, over millions of rows, misses the cache on every row) and no
 /// array besides one scratch copy.
 func radixSortRows(keys: inout [UInt64], counts: inout [Int64], sums: inout [Double], width: Int) {
@@ -91,17 +91,19 @@ func radixSortRows(keys: inout [UInt64], counts: inout [Int64], sums: inout [Dou
 /// radix passes over their first 16 bytes, given as big-endian words zero-padded by
 /// `word(i, 0)` and `word(i, 8)`, then the strings that agree on those 16 bytes by `precedes`.
 /// The words are read in index order (reading them in sorted order would miss the cache on
-/// every string), and the first words are let go before the second sort.
+/// every string); the words at byte 0 are gathered into the first sort's order and their
+/// index-order array let go before the second sort.
 func byteStringOrder(_ count: Int, word: (Int, Int) -> UInt64, precedes: (Int, Int) -> Bool) -> [Int32] {
+    // By string; kept for the ties, so the first sort copies it.
     let low = (0..<count).map { word($0, 8) }
     let byLow = radixOrder(low)
     let highByLow = { let high = (0..<count).map { word($0, 0) }; return byLow.map { high[Int($0)] } }()
-    let (byHigh, high) = radixSort(highByLow)
+    let (byHigh, sortedHigh) = radixSort(consume highByLow)
     var order = byHigh.map { byLow[Int($0)] }
     var start = 0
     while start < count {
         var end = start + 1
-        while end < count, high[end] == high[start], low[Int(order[end])] == low[Int(order[start])] { end += 1 }
+        while end < count, sortedHigh[end] == sortedHigh[start], low[Int(order[end])] == low[Int(order[start])] { end += 1 }
         if end - start > 1 { order[start..<end].sort { precedes(Int($0), Int($1)) } }
         start = end
     }

@@ -263,7 +263,7 @@ enum Reducer {
             if reduction.shape.hasTime { return first << 32 | UInt64(KeyShape.storedBin(reduction.bins[row])!) }
             return reduction.columns.count > 1 ? first << 32 | UInt64(ranks[1][Int(reduction.columns[1][row])]) : first
         }
-        return radixOrder(keys).map(Int.init)
+        return radixOrder(consume keys).map(Int.init)
     }
 
     /// The rank of each index of a vocabulary in the byte order of its ids (a null id first).
