@@ -56,6 +56,26 @@ import Testing
         #expect(long.withUnsafeBytes { table.find($0) } == 1)
     }
 
+    /// The inline comparison of short ids agrees with memcmp for every length up to past its
+    /// 16-byte limit, with a difference at every position, reading nothing past the bytes.
+    @Test func bytesEqualAgreesWithMemcmpAtEveryLengthAndPosition() {
+        for count in 0...40 {
+            // Exactly `count` bytes each, so that a read past them is caught by the sanitizers.
+            let a = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1), alignment: 1)
+            let b = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1), alignment: 1)
+            defer { a.deallocate(); b.deallocate() }
+            for i in 0..<count { a.storeBytes(of: UInt8(i &* 37 & 0xFF), toByteOffset: i, as: UInt8.self) }
+            b.copyMemory(from: a, byteCount: count)
+            #expect(bytesEqual(a, b, count: count), "length \(count)")
+            for position in 0..<count {
+                let original = b.load(fromByteOffset: position, as: UInt8.self)
+                b.storeBytes(of: original ^ 0x40, toByteOffset: position, as: UInt8.self)
+                #expect(!bytesEqual(a, b, count: count), "length \(count), difference at \(position)")
+                b.storeBytes(of: original, toByteOffset: position, as: UInt8.self)
+            }
+        }
+    }
+
     @Test func theHashIsFixedAcrossRuns() {
         // Golden values: the hash must never depend on the process (unlike Swift's Hasher).
         #expect(Array("sku-0000000b".utf8).withUnsafeBytes(byteHash) == Array("sku-0000000b".utf8).withUnsafeBytes(byteHash))

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A fixed, seedless 64-bit hash of a byte string.
 ///
 /// Unlike Swift's `Hasher`, which is seeded per process, the result is the same in every run,
@@ -37,4 +39,27 @@ func mix64(_ value: UInt64) -> UInt64 {
     h &*= 0xC4CE_B9FE_1A85_EC53
     h ^= h >> 33
     return h
+}
+
+/// Whether the `count` bytes at `a` and at `b` are equal. Ids are short: up to 16 bytes are
+/// compared in two overlapping loads from each side, with no call (a call to `memcmp` per
+/// lookup was 5% of a run); longer ones go to `memcmp`. Reads only within the `count` bytes.
+@inline(__always)
+func bytesEqual(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count: Int) -> Bool {
+    func words<T: FixedWidthInteger>(_: T.Type) -> Bool {
+        let last = count - MemoryLayout<T>.size
+        return a.loadUnaligned(as: T.self) == b.loadUnaligned(as: T.self)
+            && a.loadUnaligned(fromByteOffset: last, as: T.self) == b.loadUnaligned(fromByteOffset: last, as: T.self)
+    }
+    switch count {
+    case 0: return true
+    case 1...3:
+        let middle = count / 2
+        return a.load(as: UInt8.self) == b.load(as: UInt8.self)
+            && a.load(fromByteOffset: middle, as: UInt8.self) == b.load(fromByteOffset: middle, as: UInt8.self)
+            && a.load(fromByteOffset: count - 1, as: UInt8.self) == b.load(fromByteOffset: count - 1, as: UInt8.self)
+    case 4...8: return words(UInt32.self)
+    case 9...16: return words(UInt64.self)
+    default: return memcmp(a, b, count) == 0
+    }
 }

@@ -172,9 +172,7 @@ struct IdTable {
         let length = ends[i] - start
         guard length == key.count else { return false }
         if length == 0 { return true }
-        return arena.withUnsafeBytes { stored in
-            memcmp(stored.baseAddress! + start, key.baseAddress!, length) == 0
-        }
+        return arena.withUnsafeBytes { stored in bytesEqual(stored.baseAddress! + start, key.baseAddress!, count: length) }
     }
 
     private mutating func grow() {
