@@ -140,11 +140,11 @@ struct IdTable {
             if step < n {
                 slots.prefetch(slotIndex(other.hashes[step]))
             }
-            if case 0..<n = step - distance, let id = likelyId(other.hashes[step - distance]), id > 0 {
-                ends.prefetch(Int(id) - 1)
+            if case 0..<n = step - distance, let id = likelyId(other.hashes[step - distance]) {
+                prefetchBounds(id)
             }
             if case 0..<n = step - 2 * distance, let id = likelyId(other.hashes[step - 2 * distance]) {
-                arena.prefetch(id == 0 ? 0 : ends[Int(id) - 1])
+                prefetchKey(id)
             }
             let theirs = step - 3 * distance
             if theirs >= 0 {
@@ -153,6 +153,15 @@ struct IdTable {
         }
         return ids
     }
+
+    /// Asks for the cache line of key `id`'s bounds: the first stage of reading keys in an
+    /// order of their own (see `insertAll`), a few keys ahead of `prefetchKey`.
+    @inline(__always)
+    func prefetchBounds(_ id: Int32) { ends.prefetch(max(0, Int(id) - 1)) }
+
+    /// Asks for the first cache line of key `id`'s bytes.
+    @inline(__always)
+    func prefetchKey(_ id: Int32) { arena.prefetch(id == 0 ? 0 : ends[Int(id) - 1]) }
 
     @inline(__always)
     private func slotIndex(_ hash: UInt64) -> Int { Int(truncatingIfNeeded: hash) & mask }

@@ -112,7 +112,16 @@ struct Vocabulary {
             }
         }
         var entries = VocabularyEntries(hasBucket: mapping.hasBucket, counts: counts, idBytes: idBytes)
-        for id in idOfIndex {
+        // In index order the ids are all over the table: their bounds and bytes are asked for a
+        // few ids ahead (see `IdTable.insertAll`).
+        let distance = 8
+        for (index, id) in idOfIndex.enumerated() {
+            if index + 2 * distance < idOfIndex.count, idOfIndex[index + 2 * distance] >= 0 {
+                table.prefetchBounds(idOfIndex[index + 2 * distance])
+            }
+            if index + distance < idOfIndex.count, idOfIndex[index + distance] >= 0 {
+                table.prefetchKey(idOfIndex[index + distance])
+            }
             if id < 0 { entries.appendBucket() } else { table.withKey(id) { entries.append(id: $0) } }
         }
         return entries
