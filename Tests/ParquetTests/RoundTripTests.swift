@@ -129,6 +129,45 @@ import Testing
         #expect(chunks[3].statistics?.nanCount == 1)
     }
 
+    /// Byte-array min and max are the unsigned byte order's, for values that differ anywhere in
+    /// their first 24 bytes or only in length (the 8–16-byte ones are compared as words), copied
+    /// or indexed (where each value is compared once), with nulls and in small row groups.
+    @Test func byteArrayBoundsAreTheUnsignedByteOrders() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var random = SeededGenerator(seed: 3)
+        for trial in 0..<40 {
+            let prefix = Array("sku-0000".utf8).prefix(Int.random(in: 0...8, using: &random))
+            let values = (0..<300).map { _ in
+                Array(prefix) + (0..<Int.random(in: 0...16, using: &random)).map { _ in UInt8.random(in: 0...2, using: &random) * 127 }
+            }
+            let indices = (0..<1000).map { _ in Int32.random(in: 0..<300, using: &random) }
+            let validity = (0..<1000).map { _ in Int.random(in: 0..<5, using: &random) > 0 }
+            let path = directory.appendingPathComponent("bounds\(trial).parquet").path
+            var options = testOptions(rowGroupRows: 350)
+            options.dictionary = trial % 2 == 0
+            let columns = [ParquetColumn("copied", .bytes, nullable: true), ParquetColumn("indexed", .bytes, nullable: true)]
+            var column = ByteArrayColumn()
+            for value in values { column.append(value) }
+            var copied = ByteArrayColumn()
+            for index in indices { copied.append(values[Int(index)]) }
+            let writer = try ParquetWriter(path: path, columns: columns, options: options)
+            try writer.append([ColumnBatch(.byteArray(copied), validity: validity),
+                               ColumnBatch(.indexed(IndexedByteArrays(values: column, indices: indices)), validity: validity)])
+            try writer.close()
+            let groups = try ParquetReader(path: path).metadata.rowGroups
+            #expect(groups.count == 3)
+            for (group, rows) in zip(groups, stride(from: 0, to: 1000, by: 350).map { $0..<min(1000, $0 + 350) }) {
+                let present = rows.filter { validity[$0] }.map { values[Int(indices[$0])] }
+                let lowest = present.min { $0.lexicographicallyPrecedes($1) }, highest = present.max { $0.lexicographicallyPrecedes($1) }
+                for chunk in group.columns {
+                    let statistics = try #require(chunk.metaData?.statistics)
+                    #expect(statistics.minValue == lowest && statistics.maxValue == highest, "trial \(trial)")
+                }
+            }
+        }
+    }
+
     @Test func edgeCaseStatisticsOmitMinAndMaxWhereTheyWouldMislead() throws {
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
