@@ -139,6 +139,30 @@ import Testing
 }
 
 extension RunTests {
+    /// Ids' first lines are kept only by runs that may need them: one that can fail on an id
+    /// out of a frozen vocabulary, or one that saves partials for later runs. A frozen run that
+    /// reuses a partial saved by a run that was not frozen still names the id's first line.
+    @Test func anIdOutOfAFrozenVocabularyIsNamedAtItsFirstLineEvenFromTheStateCache() throws {
+        let vocabulary = Self.items.replacingOccurrences(of: "count:", with: "vocabulary:\n  item: {path: vocab/items.parquet, oov: fail}\ncount:")
+        let frozen = vocabulary.replacingOccurrences(of: "oov: fail}", with: "oov: fail, mode: frozen}")
+        let folder = try TemporaryFolder()
+        let plain = try Pipeline.parse(yaml: Self.items, path: folder.path + "/p.yaml", folder: folder.path)
+        #expect(!RowRules(plain).keepsFirstLines && RowRules(plain, savingPartials: true).keepsFirstLines)
+        #expect(RowRules(try Pipeline.parse(yaml: frozen, path: folder.path + "/p.yaml", folder: folder.path)).keepsFirstLines)
+
+        let header = "user_id,item_id,event,timestamp,weight\n"
+        _ = try Self.run(vocabulary, files: ["logs/a.csv": bytes(header + "u,a,v,1,1\nu,b,v,1,1\n")], in: folder)
+        try folder.write("logs/b.csv", bytes(header + "u,a,v,1,1\nu,c,v,1,1\nu,c,v,1,1\n"))
+        // Saves both files' partials (with first lines), against another vocabulary file.
+        let saving = vocabulary.replacingOccurrences(of: "vocab/items.parquet", with: "vocab/other.parquet") + "\nrun: {state_dir: state}"
+        _ = try Self.run(saving, files: [:], in: folder)
+        for yaml in [frozen, frozen + "\nrun: {state_dir: state}"] {
+            let error = try #require(throws: TallyError.self) { try Self.run(yaml, files: [:], in: folder) }
+            #expect(error.description.hasSuffix("logs/b.csv:3: error: [tokenize] item id 'c' is not in the frozen vocabulary and oov is 'fail'"),
+                    "\(error.description)")
+        }
+    }
+
     @Test func aRunawayFieldIsABadRowNotAnOutOfMemory() throws {
         let yaml = Self.items.replacingOccurrences(of: "  columns:", with: "  bad_rows: {policy: skip}\n  max_field_bytes: 1000\n  columns:")
         let huge = String(repeating: "x", count: 5_000)

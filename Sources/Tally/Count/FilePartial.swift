@@ -58,7 +58,7 @@ extension LocalIds {
             // New ids come in order, right after the ones already here.
             if Int(mine) == rows.count {
                 rows.append(0)
-                firstLine.append(other.firstLine[theirs])
+                if !other.firstLine.isEmpty { firstLine.append(other.firstLine[theirs]) }
             }
             rows[Int(mine)] += other.rows[theirs]
         }

@@ -5,9 +5,9 @@ final class CountingWork: BatchWork {
     private let counter: Counter
     private(set) var seconds = 0.0
 
-    init(pipeline: Pipeline, counter: Counter, weightDeltas: [String: [Int: Double]] = [:]) {
+    init(pipeline: Pipeline, counter: Counter, savingPartials: Bool, weightDeltas: [String: [Int: Double]] = [:]) {
         parser = CSVFieldParser(delimiter: pipeline.input.delimiter)
-        var rules = RowRules(pipeline)
+        var rules = RowRules(pipeline, savingPartials: savingPartials)
         rules.weightDeltas = weightDeltas
         tokenizer = RowTokenizer(rules: rules)
         self.counter = counter

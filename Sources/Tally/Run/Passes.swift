@@ -91,7 +91,8 @@ enum Passes {
                         ledger: ledger, policy: pipeline.input.badRows.policy, cached: cached, finished: finished)
         try Stream(files: inputs.files, pipeline: pipeline,
                    works: (0..<settings.workers).map { _ in
-                       CountingWork(pipeline: pipeline, counter: fold.counter, weightDeltas: settings.weightDeltas)
+                       CountingWork(pipeline: pipeline, counter: fold.counter, savingPartials: finished != nil,
+                                    weightDeltas: settings.weightDeltas)
                    },
                    sink: fold, batchBytes: settings.batchBytes, rowLimit: settings.rowLimit, skipping: Set(cached.keys),
                    progress: settings.progress, timings: settings.timings).run()

@@ -36,7 +36,8 @@ struct LocalIds: Sendable {
     var table: IdTable
     /// Kept rows per local id.
     var rows: [Int64] = []
-    /// The physical line (1-based) of each local id's first row.
+    /// The physical line (1-based) of each local id's first row; empty unless the run keeps
+    /// them (`RowRules.keepsFirstLines`).
     var firstLine: [Int] = []
 
     init(capacity: Int = 256) {

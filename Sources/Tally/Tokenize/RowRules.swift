@@ -11,11 +11,16 @@ struct RowRules: Sendable {
     var keepRawBadRows: Bool
     /// A longer field makes its row bad (`input.max_field_bytes`).
     var maxFieldBytes: Int
+    /// Whether each id's first line is kept (`LocalIds.firstLine`): only the error for an id
+    /// out of a frozen vocabulary with `oov: fail` names it, so a run keeps them when it may
+    /// raise that error or saves its partials for runs that may. Otherwise they would cost a
+    /// word per distinct id (8 MB for the benchmark log's items) for nothing.
+    var keepsFirstLines: Bool
     /// Added to the base weight of given rows, by display path and line: how `gradcheck`
     /// perturbs one row's weight. Empty in a normal run.
     var weightDeltas: [String: [Int: Double]] = [:]
 
-    init(_ pipeline: Pipeline) {
+    init(_ pipeline: Pipeline, savingPartials: Bool = false) {
         roles = pipeline.vocabulary.keys.sorted()
         weight = pipeline.count.weight
         timeBins = pipeline.count.timeBins
@@ -23,6 +28,7 @@ struct RowRules: Sendable {
         filters = pipeline.input.filters
         keepRawBadRows = pipeline.input.badRows.policy == .quarantine
         maxFieldBytes = pipeline.input.maxFieldBytes
+        keepsFirstLines = savingPartials || pipeline.vocabulary.values.contains { $0.mode == .frozen && $0.oov == .fail }
     }
 
     /// Whether every bin the kernel reaches from `time` has a 32-bit number (always true

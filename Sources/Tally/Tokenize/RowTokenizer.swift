@@ -106,7 +106,7 @@ struct RowTokenizer: Sendable {
                     let (local, inserted) = events.ids[k].table.insert(field(r, f))
                     if inserted {
                         events.ids[k].rows.append(0)
-                        events.ids[k].firstLine.append(records.line(ofRecord: r))
+                        if rules.keepsFirstLines { events.ids[k].firstLine.append(records.line(ofRecord: r)) }
                     }
                     events.ids[k].rows[Int(local)] += 1
                     events.localIds[k].append(local)
