@@ -23,6 +23,14 @@ import Testing
             #expect(Array(table.key(id)) == Array(key.utf8))
         }
         #expect(Array("absent".utf8).withUnsafeBytes { table.find($0) } == nil)
+
+        // Without its index, the table still gives every key by id, in byte order too.
+        table.dropIndex()
+        #expect(table.count == 3_000)
+        for (key, id) in expected {
+            #expect(Array(table.key(id)) == Array(key.utf8) && table.keyLength(id) == key.utf8.count)
+        }
+        #expect(table.keyPrecedes(expected["id-10"]!, expected["id-2"]!))
     }
 
     /// The prefetching batch insert gives the ids, table and order that inserting one by one

@@ -105,13 +105,15 @@ enum Reducer {
     ///   - embeddingFile: the embedding table file's rows, if any.
     ///   - releasingIds: whether no id will be looked up after the reduction (no per-row
     ///     gradients). Without a target to match either, the fold's id tables — the largest
-    ///     thing left of the run — go as soon as the vocabularies are tabled, and the reduction
-    ///     has no `finalIds`.
+    ///     thing left of the run — lose their indexes before the vocabularies are ordered and go
+    ///     as soon as they are tabled, and the reduction has no `finalIds`.
     static func reduce(_ fold: Fold, counts: consuming KeyTable, pipeline: Pipeline, target: KeyedValues?,
                        embeddingFile: KeyedValues?, releasingIds: Bool = false) throws -> Reduction {
         let shape = fold.shape
         let counter = fold.counter
         let roles = fold.vocabularies.map(\.role)
+        let releasingIds = releasingIds && target == nil
+        if releasingIds { fold.dropIdIndexes() }
         let mappings = try fold.vocabularies.map { try $0.finalize() }
         let entries = fold.vocabularies.indices.map { fold.vocabularies[$0].entries(mappings[$0]) }
         let outputShape = KeyShape(key: pipeline.count.key.value, tokenized: roles)
@@ -119,7 +121,7 @@ enum Reducer {
         reduction.vocabularies = zip(roles, entries).map { ($0, $1) }
         reduction.mappings = mappings
         reduction.partEntries = outputShape.positions.compactMap { $0.map { entries[$0] } }
-        if releasingIds && target == nil {
+        if releasingIds {
             fold.releaseVocabularies()
         } else {
             reduction.finalIds = fold.vocabularies.indices.map {

@@ -71,6 +71,12 @@ final class Fold {
         vocabularies.removeAll()
     }
 
+    /// Lets go of the indexes of the vocabularies' id tables, keeping the ids, once nothing will
+    /// look an id up again: before the vocabularies are ordered, whose sorts then have that room.
+    func dropIdIndexes() {
+        for k in vocabularies.indices { vocabularies[k].dropIndex() }
+    }
+
     /// Folds the next batch of `file`. Under `bad_rows: fail` the first bad row stops the run
     /// here, before the rest of the file is read.
     func add(_ batch: BatchResult, of input: InputFile) throws {

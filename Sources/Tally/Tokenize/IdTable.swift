@@ -51,6 +51,15 @@ struct IdTable {
         for i in slots.indices { slots[i] = 0 }
     }
 
+    /// Lets go of what finding and inserting keys take (the slots and the hashes, half of the
+    /// table), keeping the keys: for a table only read by id from then on. Looking a key up or
+    /// inserting one afterwards traps.
+    mutating func dropIndex() {
+        slots = []
+        hashes = []
+        mask = 0
+    }
+
     /// The bytes of key `id`.
     func key(_ id: Int32) -> ArraySlice<UInt8> {
         let i = Int(id)

@@ -56,6 +56,10 @@ struct Vocabulary {
         counts = rows
     }
 
+    /// Keeps the ids but lets go of their table's index, once no id will be looked up again
+    /// (`IdTable.dropIndex`); `finalize` and `entries` read ids by number only.
+    mutating func dropIndex() { table.dropIndex() }
+
     /// Decides the final index of every id: loaded ids keep theirs; new ids are admitted by
     /// `mode`, `min_count` and `max_size` and ordered by `order`; the rest are out of vocabulary.
     func finalize() throws -> VocabularyMapping {
