@@ -99,7 +99,7 @@ import Testing
     }
 
     static func observe(_ vocabulary: inout Vocabulary, _ ids: [String]) {
-        for id in ids { _ = Array(id.utf8).withUnsafeBytes { vocabulary.observe($0, hash: byteHash($0), rows: 1) } }
+        for id in ids { _ = Array(id.utf8).withUnsafeBytes { vocabulary.observe($0, hash: idHash($0), rows: 1) } }
     }
 
     static func table(_ vocabulary: Vocabulary) throws -> [String?] {

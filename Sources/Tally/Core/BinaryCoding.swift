@@ -132,7 +132,7 @@ extension ByteReader {
     /// An id table as `ByteWriter.write(_: IdTable)` wrote it; nil when it is not a valid one.
     mutating func idTable() throws -> IdTable? {
         let arena = try bytesValue()
-        let ends = try array(of: Int.self), hashes = try array(of: UInt64.self)
+        let ends = try array(of: Int.self), hashes = try array(of: UInt32.self)
         return IdTable(arena: arena, ends: ends, hashes: hashes)
     }
 }

@@ -4,7 +4,8 @@
 /// folds to the same bytes as the one counted; a format version first and the SHA-256 of
 /// everything before it last, so a damaged or foreign file is never mistaken for a partial.
 extension FilePartial {
-    static let magic = Array("TALLYPF1".utf8)
+    /// 2: ids' 32-bit hashes (`idHash`).
+    static let magic = Array("TALLYPF2".utf8)
 
     func encoded() -> [UInt8] {
         var out = ByteWriter()

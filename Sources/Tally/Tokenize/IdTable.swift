@@ -3,8 +3,9 @@ import Foundation
 /// Maps byte strings to dense `Int32` ids in first-insertion order: 0, 1, 2, …
 ///
 /// Open addressing with linear probing over a power-of-two slot array; each slot holds the id
-/// plus one and the top bits of the hash, so most mismatches are rejected without touching the
-/// key bytes. Keys live back to back in one arena, in id order. No allocation per lookup.
+/// plus one and the key's 32-bit hash (`idHash`), so most mismatches are rejected without
+/// touching the key bytes. Keys live back to back in one arena, in id order. No allocation per
+/// lookup.
 /// Not thread-safe: each worker owns its own tables.
 struct IdTable {
     /// Key bytes, back to back in id order.
@@ -12,8 +13,8 @@ struct IdTable {
     /// `ends[id]` is one past the last byte of key `id` in `arena`.
     private(set) var ends: [Int] = []
     /// The hash of each key, so that moving keys to another table never hashes them again.
-    private(set) var hashes: [UInt64] = []
-    /// 0 = empty, else (hash tag << 32) | (id + 1).
+    private(set) var hashes: [UInt32] = []
+    /// 0 = empty, else (hash << 32) | (id + 1).
     private var slots: [UInt64]
     private var mask: Int
 
@@ -26,14 +27,14 @@ struct IdTable {
 
     /// The table of the keys in `arena` (ends and hashes as `arena`, `ends` and `hashes` give
     /// them), in that order; nil unless each hash is its key's and the keys are distinct.
-    init?(arena: [UInt8], ends: [Int], hashes: [UInt64]) {
+    init?(arena: [UInt8], ends: [Int], hashes: [UInt32]) {
         guard ends.count == hashes.count else { return nil }
         self.init(capacity: ends.count)
         var start = 0
         for (end, hash) in zip(ends, hashes) {
             guard end >= start, end <= arena.count else { return nil }
             let inserted = arena[start..<end].withUnsafeBytes { key in
-                byteHash(key) == hash && insert(key, hash: hash).inserted
+                idHash(key) == hash && insert(key, hash: hash).inserted
             }
             guard inserted else { return nil }
             start = end
@@ -91,12 +92,12 @@ struct IdTable {
 
     /// The id of `key`, or nil when it is absent.
     func find(_ key: UnsafeRawBufferPointer) -> Int32? {
-        find(key, hash: byteHash(key))
+        find(key, hash: idHash(key))
     }
 
-    func find(_ key: UnsafeRawBufferPointer, hash: UInt64) -> Int32? {
-        let tag = hash >> 32
-        var slot = Int(truncatingIfNeeded: hash) & mask
+    func find(_ key: UnsafeRawBufferPointer, hash: UInt32) -> Int32? {
+        let tag = UInt64(hash)
+        var slot = Int(hash) & mask
         while true {
             let entry = slots[slot]
             if entry == 0 { return nil }
@@ -111,12 +112,12 @@ struct IdTable {
     /// The id of `key`, inserting it with the next id when it is new.
     @discardableResult
     mutating func insert(_ key: UnsafeRawBufferPointer) -> (id: Int32, inserted: Bool) {
-        insert(key, hash: byteHash(key))
+        insert(key, hash: idHash(key))
     }
 
-    mutating func insert(_ key: UnsafeRawBufferPointer, hash: UInt64) -> (id: Int32, inserted: Bool) {
-        let tag = hash >> 32
-        var slot = Int(truncatingIfNeeded: hash) & mask
+    mutating func insert(_ key: UnsafeRawBufferPointer, hash: UInt32) -> (id: Int32, inserted: Bool) {
+        let tag = UInt64(hash)
+        var slot = Int(hash) & mask
         while true {
             let entry = slots[slot]
             if entry == 0 { break }
@@ -173,14 +174,14 @@ struct IdTable {
     func prefetchKey(_ id: Int32) { arena.prefetch(id == 0 ? 0 : ends[Int(id) - 1]) }
 
     @inline(__always)
-    private func slotIndex(_ hash: UInt64) -> Int { Int(truncatingIfNeeded: hash) & mask }
+    private func slotIndex(_ hash: UInt32) -> Int { Int(hash) & mask }
 
     /// The id in the first slot `hash` probes, if its tag matches: usually the key's id, but only
     /// a hint (it may be another key's).
     @inline(__always)
-    private func likelyId(_ hash: UInt64) -> Int32? {
+    private func likelyId(_ hash: UInt32) -> Int32? {
         let entry = slots[slotIndex(hash)]
-        guard entry != 0, entry >> 32 == hash >> 32 else { return nil }
+        guard entry != 0, entry >> 32 == UInt64(hash) else { return nil }
         return Int32(truncatingIfNeeded: entry & 0xFFFF_FFFF) - 1
     }
 
@@ -198,9 +199,9 @@ struct IdTable {
         var newSlots = [UInt64](repeating: 0, count: size)
         let newMask = size - 1
         for (i, hash) in hashes.enumerated() {
-            var slot = Int(truncatingIfNeeded: hash) & newMask
+            var slot = Int(hash) & newMask
             while newSlots[slot] != 0 { slot = (slot + 1) & newMask }
-            newSlots[slot] = ((hash >> 32) << 32) | UInt64(i + 1)
+            newSlots[slot] = UInt64(hash) << 32 | UInt64(i + 1)
         }
         slots = newSlots
         mask = newMask

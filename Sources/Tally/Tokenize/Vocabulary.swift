@@ -35,9 +35,9 @@ struct Vocabulary {
     /// Whether an id absent from the loaded vocabulary is out of vocabulary as soon as it is seen.
     var isFrozen: Bool { settings.mode == .frozen }
 
-    /// Records `rows` kept rows carrying `key` (whose `byteHash` is `hash`); returns its
+    /// Records `rows` kept rows carrying `key` (whose `idHash` is `hash`); returns its
     /// provisional id.
-    mutating func observe(_ key: UnsafeRawBufferPointer, hash: UInt64, rows: Int64) -> Int32 {
+    mutating func observe(_ key: UnsafeRawBufferPointer, hash: UInt32, rows: Int64) -> Int32 {
         let (id, inserted) = table.insert(key, hash: hash)
         if inserted { counts.append(0) }
         counts[Int(id)] += rows
