@@ -156,6 +156,10 @@ extension RunTests {
         // Saves both files' partials (with first lines), against another vocabulary file.
         let saving = vocabulary.replacingOccurrences(of: "vocab/items.parquet", with: "vocab/other.parquet") + "\nrun: {state_dir: state}"
         _ = try Self.run(saving, files: [:], in: folder)
+        // The saved partials (first lines and all) are reused, not counted again.
+        let again = try Self.run(saving, files: [:], in: folder)
+        let summary = try String(contentsOfFile: again.output + "/summary.json", encoding: .utf8)
+        #expect(summary.components(separatedBy: "\"reused\": true").count - 1 == 2)
         for yaml in [frozen, frozen + "\nrun: {state_dir: state}"] {
             let error = try #require(throws: TallyError.self) { try Self.run(yaml, files: [:], in: folder) }
             #expect(error.description.hasSuffix("logs/b.csv:3: error: [tokenize] item id 'c' is not in the frozen vocabulary and oov is 'fail'"),

@@ -71,10 +71,9 @@ enum ChunkStatistics {
                 let common = min(aLength, bLength)
                 func word(_ start: Int, _ at: Int) -> UInt64 { (base + start).loadUnaligned(fromByteOffset: at, as: UInt64.self).bigEndian }
                 if (8...16).contains(common) {
-                    for at in [0, common - 8] {
-                        let (x, y) = (word(aStart, at), word(bStart, at))
-                        if x != y { return x < y ? -1 : 1 }
-                    }
+                    var (x, y) = (word(aStart, 0), word(bStart, 0))
+                    if x == y { (x, y) = (word(aStart, common - 8), word(bStart, common - 8)) }
+                    if x != y { return x < y ? -1 : 1 }
                 } else if common > 0 {
                     let order = Int(memcmp(base + aStart, base + bStart, common))
                     if order != 0 { return order }

@@ -21,7 +21,9 @@ final class GradientWork: BatchWork {
 
     init(pipeline: Pipeline, model: RowGradients) {
         parser = CSVFieldParser(delimiter: pipeline.input.delimiter)
-        tokenizer = RowTokenizer(rules: RowRules(pipeline))
+        var rules = RowRules(pipeline)
+        rules.keepsFirstLines = false   // only the counting pass reads them
+        tokenizer = RowTokenizer(rules: rules)
         self.model = model
     }
 

@@ -7,7 +7,8 @@
 /// partial again. Decay, the kernel and the key shape come from the pipeline. The file ends with
 /// the SHA-256 of everything before it, and is written atomically.
 struct GradientModel {
-    static let magic = Array("TALLYRM1".utf8)
+    /// 2: ids' 32-bit hashes (`idHash`).
+    static let magic = Array("TALLYRM2".utf8)
     static let kind = "rowmodel"
 
     let pipelineHash: String
