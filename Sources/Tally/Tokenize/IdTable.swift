@@ -61,33 +61,31 @@ struct IdTable {
         mask = 0
     }
 
-    /// The bytes of key `id`.
-    func key(_ id: Int32) -> ArraySlice<UInt8> {
+    /// Where key `id`'s bytes sit in `arena`.
+    @inline(__always)
+    private func bounds(_ id: Int32) -> Range<Int> {
         let i = Int(id)
-        return arena[(i == 0 ? 0 : ends[i - 1])..<ends[i]]
+        return (i == 0 ? 0 : ends[i - 1])..<ends[i]
     }
 
+    /// The bytes of key `id`.
+    func key(_ id: Int32) -> ArraySlice<UInt8> { arena[bounds(id)] }
+
     /// The length in bytes of key `id`.
-    func keyLength(_ id: Int32) -> Int {
-        let i = Int(id)
-        return ends[i] - (i == 0 ? 0 : ends[i - 1])
-    }
+    func keyLength(_ id: Int32) -> Int { bounds(id).count }
 
     /// Calls `body` with the bytes of key `id` (valid only inside `body`).
     @inline(__always)
     func withKey<Result>(_ id: Int32, _ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
-        let i = Int(id)
-        let start = i == 0 ? 0 : ends[i - 1]
-        return try arena.withUnsafeBytes { try body(UnsafeRawBufferPointer(start: $0.baseAddress! + start, count: ends[i] - start)) }
+        let bounds = bounds(id)
+        return try arena.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[bounds])) }
     }
 
     /// Whether key `a` comes before key `b` in byte order.
     func keyPrecedes(_ a: Int32, _ b: Int32) -> Bool {
-        let (i, j) = (Int(a), Int(b))
-        let (startA, startB) = (i == 0 ? 0 : ends[i - 1], j == 0 ? 0 : ends[j - 1])
-        let (countA, countB) = (ends[i] - startA, ends[j] - startB)
-        let order = arena.withUnsafeBytes { memcmp($0.baseAddress! + startA, $0.baseAddress! + startB, min(countA, countB)) }
-        return order != 0 ? order < 0 : countA < countB
+        let (x, y) = (bounds(a), bounds(b))
+        let order = arena.withUnsafeBytes { memcmp($0.baseAddress! + x.lowerBound, $0.baseAddress! + y.lowerBound, min(x.count, y.count)) }
+        return order != 0 ? order < 0 : x.count < y.count
     }
 
     /// The id of `key`, or nil when it is absent.
@@ -171,7 +169,7 @@ struct IdTable {
 
     /// Asks for the first cache line of key `id`'s bytes.
     @inline(__always)
-    func prefetchKey(_ id: Int32) { arena.prefetch(id == 0 ? 0 : ends[Int(id) - 1]) }
+    func prefetchKey(_ id: Int32) { arena.prefetch(bounds(id).lowerBound) }
 
     @inline(__always)
     private func slotIndex(_ hash: UInt32) -> Int { Int(hash) & mask }
@@ -186,12 +184,10 @@ struct IdTable {
     }
 
     private func keyEquals(_ id: Int32, _ key: UnsafeRawBufferPointer) -> Bool {
-        let i = Int(id)
-        let start = i == 0 ? 0 : ends[i - 1]
-        let length = ends[i] - start
-        guard length == key.count else { return false }
-        if length == 0 { return true }
-        return arena.withUnsafeBytes { stored in bytesEqual(stored.baseAddress! + start, key.baseAddress!, count: length) }
+        let bounds = bounds(id)
+        guard bounds.count == key.count else { return false }
+        if bounds.isEmpty { return true }
+        return arena.withUnsafeBytes { stored in bytesEqual(stored.baseAddress! + bounds.lowerBound, key.baseAddress!, count: bounds.count) }
     }
 
     private mutating func grow() {
