@@ -14,18 +14,42 @@ import Testing
         return (0..<n).map { _ in distinct[Int(generator.next() % UInt64(distinct.count))] }
     }
 
-    @Test(arguments: [(19, 20, 0), (19, 20, 0xF0F0_0000_0AB0_0000), (3, 12, 0xFFFF_0000_FFFF_0000), (0, 20, 0x1234_0000), (16, 16, 0)] as [(UInt64, UInt64, UInt64)])
+    /// On one slice and on several (a pass's slices run on threads of their own), including more
+    /// slices than some digits have rows.
+    @Test(arguments: [(19, 20, 0), (19, 20, 0xF0F0_0000_0AB0_0000), (3, 12, 0xFFFF_0000_FFFF_0000), (0, 20, 0x1234_0000), (16, 16, 0), (32, 32, 0)] as [(UInt64, UInt64, UInt64)])
     func sortingRowsIsAStableSortByKey(highBits: UInt64, lowBits: UInt64, constant: UInt64) {
         let keys = Self.keys(5000, highBits: highBits, lowBits: lowBits, constant: constant, seed: highBits &+ lowBits &+ constant)
         let reference = keys.indices.sorted { (keys[$0], $0) < (keys[$1], $1) }
-        var sorted = keys, counts = keys.indices.map(Int64.init), sums = keys.indices.flatMap { [Double($0), -Double($0)] }
-        radixSortRows(keys: &sorted, counts: &counts, sums: &sums, width: 2)
-        #expect(sorted == reference.map { keys[$0] })
+        for parts in [1, 2, 3, 8] {
+            var sorted = keys, counts = keys.indices.map(Int64.init), sums = keys.indices.flatMap { [Double($0), -Double($0)] }
+            radixSortRows(keys: &sorted, counts: &counts, sums: &sums, width: 2, parts: parts)
+            #expect(sorted == reference.map { keys[$0] }, "\(parts) parts")
+            #expect(counts == reference.map(Int64.init), "\(parts) parts")
+            #expect(sums == reference.flatMap { [Double($0), -Double($0)] }, "\(parts) parts")
+            let (order, sortedKeys) = radixSort(keys, parts: parts)
+            #expect(order == reference.map(Int32.init), "\(parts) parts")
+            #expect(sortedKeys == reference.map { keys[$0] }, "\(parts) parts")
+        }
+    }
+
+    /// Enough rows for a sort to split its passes over threads by itself.
+    @Test func aLargeSortIsAStableSortByKey() {
+        let keys = Self.keys(300_000, highBits: 19, lowBits: 20, constant: 0, seed: 11)
+        let reference = keys.indices.sorted { (keys[$0], $0) < (keys[$1], $1) }
+        var sorted = keys, counts = keys.indices.map(Int64.init), sums = keys.indices.map(Double.init)
+        radixSortRows(keys: &sorted, counts: &counts, sums: &sums, width: 1)
         #expect(counts == reference.map(Int64.init))
-        #expect(sums == reference.flatMap { [Double($0), -Double($0)] })
-        let (order, sortedKeys) = radixSort(keys)
-        #expect(order == reference.map(Int32.init))
-        #expect(sortedKeys == reference.map { keys[$0] })
+        #expect(sorted == reference.map { keys[$0] })
+        #expect(radixOrder(keys) == reference.map(Int32.init))
+    }
+
+    /// Keys all equal, or a single one: nothing to sort.
+    @Test func keysThatNeverDifferStayInPlace() {
+        var keys: [UInt64] = [7, 7, 7], counts: [Int64] = [1, 2, 3], sums = [0.5, 1.5, 2.5]
+        radixSortRows(keys: &keys, counts: &counts, sums: &sums, width: 1, parts: 2)
+        #expect(counts == [1, 2, 3] && sums == [0.5, 1.5, 2.5])
+        #expect(radixOrder([42]) == [0])
+        #expect(radixOrder([]) == [])
     }
 
     /// Byte strings that share long prefixes, agree on their first 16 bytes or differ only past
