@@ -92,9 +92,10 @@ struct KeyTable: Sendable {
         }
     }
 
-    /// Adds every row of `other`, keys translated by `mapping` (nil leaves the row out), in
-    /// `other`'s row order; with `decay`, `other`'s sums are first moved to this table's anchor.
-    mutating func merge(_ other: consuming KeyTable, decay: Decay? = nil, mapping: (UInt64) -> UInt64?) {
+    /// Adds every row of `other`, keys translated by `mapping` (a nil key leaves the row out; no
+    /// mapping keeps the keys as they are), in `other`'s row order; with `decay`, `other`'s sums
+    /// are first moved to this table's anchor.
+    mutating func merge(_ other: consuming KeyTable, decay: Decay? = nil, mapping: ((UInt64) -> UInt64?)?) {
         guard other.count > 0 else { return }
         if count == 0 && anchor == nil {
             // Into an empty table: `other`'s rows become this table's, keys mapped in place, no
@@ -102,13 +103,14 @@ struct KeyTable: Sendable {
             // something else holds them (a state cache's save, a reused partial). Mapped keys
             // stay distinct (mappings of ids are one to one), and the sums are unchanged, so this
             // is the same as adding them.
-            other.mapKeys(mapping)
+            if let mapping { other.mapKeys(mapping) }
             self = other
             return
         }
         let shift = alignAnchors(with: other, decay: decay)
         for row in 0..<other.count {
-            guard let key = mapping(other.keys[row]) else { continue }
+            let mapped = if let mapping { mapping(other.keys[row]) } else { other.keys[row] }
+            guard let key = mapped else { continue }
             let target = self.row(for: key)
             counts[target] += other.counts[row]
             shift.add(other.sums, from: row &* channels, width: channels, into: &sums, at: target &* channels)

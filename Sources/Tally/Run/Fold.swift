@@ -108,7 +108,8 @@ final class Fold {
         try ledger.record(partial.badRows, file: input.relativePath)
         runStats += partial.stats
         if let time = partial.latestTime { latestTime = max(latestTime ?? time, time) }
-        var mappings: [[Int32]] = []
+        // Each role's provisional id of each of the file's ids; nil where they are the same.
+        var mappings: [[Int32]?] = []
         for k in vocabularies.indices {
             let local = partial.ids[k].table
             let rows = partial.ids[k].rows
@@ -116,7 +117,7 @@ final class Fold {
             if vocabularies[k].isEmpty && !failsOnUnknown {
                 // The run's first ids (usually its first file): they keep their ids.
                 vocabularies[k].adopt(local, rows: rows)
-                mappings.append(Array(0..<Int32(local.count)))
+                mappings.append(nil)
                 continue
             }
             var mapping = [Int32](repeating: 0, count: local.count)
@@ -136,8 +137,10 @@ final class Fold {
         }
         var keys = KeyTable(channels: counter.channels.count)
         swap(&keys, &partial.keys)
-        runKeys.merge(consume keys, decay: counter.decay) { key in
-            shape.map(key) { position, id in mappings[position][Int(id)] }
+        let shape = shape
+        let mapping = mappings.allSatisfy { $0 == nil } ? nil : { (key: UInt64) -> UInt64? in
+            shape.map(key) { position, id in mappings[position]?[Int(id)] ?? id }
         }
+        runKeys.merge(consume keys, decay: counter.decay, mapping: mapping)
     }
 }
