@@ -15,32 +15,45 @@ import Testing
     }
 
     /// On one slice and on several (a pass's slices run on threads of their own), including more
-    /// slices than some digits have rows.
-    @Test(arguments: [(19, 20, 0), (19, 20, 0xF0F0_0000_0AB0_0000), (3, 12, 0xFFFF_0000_FFFF_0000), (0, 20, 0x1234_0000), (16, 16, 0), (32, 32, 0)] as [(UInt64, UInt64, UInt64)])
+    /// slices than some digits have rows; with LSD passes only, and bucketed by an MSD pass first.
+    @Test(arguments: [(19, 20, 0), (19, 20, 0xF0F0_0000_0AB0_0000), (3, 12, 0xFFFF_0000_FFFF_0000), (0, 20, 0x1234_0000), (16, 16, 0), (32, 32, 0), (0, 7, 0)] as [(UInt64, UInt64, UInt64)])
     func sortingRowsIsAStableSortByKey(highBits: UInt64, lowBits: UInt64, constant: UInt64) {
         let keys = Self.keys(5000, highBits: highBits, lowBits: lowBits, constant: constant, seed: highBits &+ lowBits &+ constant)
         let reference = keys.indices.sorted { (keys[$0], $0) < (keys[$1], $1) }
         for parts in [1, 2, 3, 8] {
-            var sorted = keys, counts = keys.indices.map(Int64.init), sums = keys.indices.flatMap { [Double($0), -Double($0)] }
-            radixSortRows(keys: &sorted, counts: &counts, sums: &sums, width: 2, parts: parts)
-            #expect(sorted == reference.map { keys[$0] }, "\(parts) parts")
-            #expect(counts == reference.map(Int64.init), "\(parts) parts")
-            #expect(sums == reference.flatMap { [Double($0), -Double($0)] }, "\(parts) parts")
-            let (order, sortedKeys) = radixSort(keys, parts: parts)
-            #expect(order == reference.map(Int32.init), "\(parts) parts")
-            #expect(sortedKeys == reference.map { keys[$0] }, "\(parts) parts")
+            for bucketed in [false, true] {
+                let how = "\(parts) parts, \(bucketed ? "bucketed" : "LSD only")"
+                var sorted = keys, counts = keys.indices.map(Int64.init), sums = keys.indices.flatMap { [Double($0), -Double($0)] }
+                radixSortRows(keys: &sorted, counts: &counts, sums: &sums, width: 2, parts: parts, bucketed: bucketed)
+                #expect(sorted == reference.map { keys[$0] }, "\(how)")
+                #expect(counts == reference.map(Int64.init), "\(how)")
+                #expect(sums == reference.flatMap { [Double($0), -Double($0)] }, "\(how)")
+                let (order, sortedKeys) = radixSort(keys, parts: parts, bucketed: bucketed)
+                #expect(order == reference.map(Int32.init), "\(how)")
+                #expect(sortedKeys == reference.map { keys[$0] }, "\(how)")
+            }
         }
     }
 
-    /// Enough rows for a sort to split its passes over threads by itself.
+    /// Enough rows for a sort to split its passes over threads, and its rows into buckets, by
+    /// itself: checked as a stable sort is defined (keys ascending, equal keys in their first
+    /// order, every row once), which is cheaper than sorting this many again.
     @Test func aLargeSortIsAStableSortByKey() {
-        let keys = Self.keys(300_000, highBits: 19, lowBits: 20, constant: 0, seed: 11)
-        let reference = keys.indices.sorted { (keys[$0], $0) < (keys[$1], $1) }
-        var sorted = keys, counts = keys.indices.map(Int64.init), sums = keys.indices.map(Double.init)
-        radixSortRows(keys: &sorted, counts: &counts, sums: &sums, width: 1)
-        #expect(counts == reference.map(Int64.init))
-        #expect(sorted == reference.map { keys[$0] })
-        #expect(radixOrder(keys) == reference.map(Int32.init))
+        let keys = Self.keys(1 << 22, highBits: 19, lowBits: 20, constant: 0, seed: 11)
+        var sorted = keys, rows = keys.indices.map(Int64.init), sums = keys.indices.map(Double.init)
+        radixSortRows(keys: &sorted, counts: &rows, sums: &sums, width: 1)
+        var seen = [Bool](repeating: false, count: keys.count)
+        var ordered = true
+        for (position, row) in rows.enumerated() {
+            seen[Int(row)] = true
+            ordered = ordered && sorted[position] == keys[Int(row)] && sums[position] == Double(row)
+            if position > 0 {
+                ordered = ordered && (sorted[position - 1], rows[position - 1]) < (sorted[position], row)
+            }
+        }
+        #expect(ordered)
+        #expect(!seen.contains(false))
+        #expect(radixOrder(keys).map(Int64.init) == rows)
     }
 
     /// Keys all equal, or a single one: nothing to sort.
