@@ -5,7 +5,8 @@
 /// were just counted or read back from the cache, so both give the same bytes.
 struct FilePartial: Sendable {
     /// The file's distinct ids per tokenized role (`RowRules.roles` order), in first-seen order,
-    /// with their kept rows and the line of their first row.
+    /// with their kept rows and the line of their first row. The kept rows of a dense counter's
+    /// role are its counts: they are filled in by `finish`, not added up batch by batch.
     var ids: [LocalIds]
     /// Counts keyed by the file's ids (and time bins); anchored at its first batch's latest time
     /// with decay.
@@ -27,7 +28,8 @@ struct FilePartial: Sendable {
         stats += RowStats(read: events.rowsRead, kept: events.rowsKept, filtered: events.rowsFiltered, bad: events.badRows.count)
         badRows += events.badRows
         if let anchor = batch.keys.anchor { latestTime = max(latestTime ?? anchor, anchor) }
-        let mappings = events.ids.indices.map { k in ids[k].absorb(events.ids[k]) }
+        let counted = counter.isDense ? counter.shape.positions[0] : nil
+        let mappings = events.ids.indices.map { k in ids[k].absorb(events.ids[k], addingRows: k != counted) }
         let key = { (key: UInt64) in counter.shape.map(key) { position, id in mappings[position][Int(id)] } }
         if counter.isDense {
             // One role: the file's ids are dense, so are its keys.
@@ -42,23 +44,33 @@ struct FilePartial: Sendable {
     /// Combines the rows of the file's batches: sorted by key, each key's sums added in input
     /// order (already so for a dense table).
     mutating func finish(_ counter: Counter) {
-        if !counter.isDense { keys.consolidate() }
+        if counter.isDense {
+            // Every kept row counts once for its id, and every id has a kept row: the dense
+            // counts are the kept rows, key by key (the same array, not a copy).
+            ids[counter.shape.positions[0]!].rows = keys.counts
+        } else {
+            keys.consolidate()
+        }
     }
 }
 
 extension LocalIds {
-    /// Adds `other`'s ids and rows to these; returns the id here of each of `other`'s ids.
-    mutating func absorb(_ other: LocalIds) -> [Int32] {
+    /// Adds `other`'s ids, their first lines and, when `addingRows`, their rows to these; returns
+    /// the id here of each of `other`'s ids.
+    mutating func absorb(_ other: LocalIds, addingRows: Bool) -> [Int32] {
         let mapping = table.insertAll(of: other.table)
+        if !other.firstLine.isEmpty {
+            // New ids come in order, right after the ones already here.
+            for (theirs, mine) in mapping.enumerated() where Int(mine) == firstLine.count {
+                firstLine.append(other.firstLine[theirs])
+            }
+        }
+        guard addingRows else { return mapping }
+        rows.append(contentsOf: repeatElement(0, count: table.count - rows.count))
         let distance = 8
         for (theirs, mine) in mapping.enumerated() {
             if theirs + distance < mapping.count {
                 rows.prefetch(Int(mapping[theirs + distance]), forWriting: true)
-            }
-            // New ids come in order, right after the ones already here.
-            if Int(mine) == rows.count {
-                rows.append(0)
-                if !other.firstLine.isEmpty { firstLine.append(other.firstLine[theirs]) }
             }
             rows[Int(mine)] += other.rows[theirs]
         }
