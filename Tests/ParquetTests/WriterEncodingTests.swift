@@ -252,26 +252,49 @@ import Testing
         }
     }
 
-    /// A buffer told how many rows its row group will hold makes room for them at once: no
-    /// reallocation while they come, whatever the batches; room for indexed rows' indices too.
+    /// A buffer told how many rows its row group will hold makes room for them at its first
+    /// rows: no reallocation while they come, whatever the batches; room for indexed rows'
+    /// indices too.
     @Test func aBufferSizedForItsRowsNeverGrows() {
         var numbers = ColumnBuffer(ParquetColumn("d", .double, nullable: true))
-        numbers.reserve(rows: 10_000)
-        guard case .double(let reserved) = numbers.values else { Issue.record("not doubles"); return }
-        let capacity = reserved.capacity
-        #expect(capacity >= 10_000 && numbers.validity.capacity >= 10_000)
+        numbers.expect(rows: 10_000)
+        #expect(numbers.validity.capacity >= 10_000)
+        var capacity: Int?
         for start in stride(from: 0, to: 10_000, by: 999) {
             let rows = min(999, 10_000 - start)
             numbers.append(ColumnBatch(.double(Array(repeating: 1.5, count: rows))), rows: 0..<rows)
+            guard case .double(let buffered) = numbers.values else { Issue.record("not doubles"); return }
+            #expect(buffered.capacity >= 10_000 && buffered.capacity == capacity ?? buffered.capacity)
+            capacity = buffered.capacity
         }
         guard case .double(let filled) = numbers.values else { Issue.record("not doubles"); return }
-        #expect(filled.count == 10_000 && filled.capacity == capacity)
+        #expect(filled.count == 10_000)
 
         var strings = ColumnBuffer(ParquetColumn("s", .string))
-        strings.reserve(rows: 5000)
+        strings.expect(rows: 5000)
         strings.append(ColumnBatch(.indexed(IndexedByteArrays(values: ByteArrayColumn(["a", "b"]), indices: [1, 0]))), rows: 0..<2)
         guard case .indexed(let indexed) = strings.values else { Issue.record("not indexed"); return }
         #expect(indexed.indices.capacity >= 5000)
+    }
+
+    /// A row group's first batch that holds all of its rows is buffered as it is, sharing the
+    /// caller's array; part of a batch, or a batch short of the group, is copied.
+    @Test func aBatchThatIsTheWholeRowGroupIsNotCopied() {
+        let values: [Int64] = (0..<1000).map { $0 * 3 }
+        let address = values.withUnsafeBufferPointer { $0.baseAddress }
+        func buffered(expecting expected: Int, rows: Range<Int>) -> (same: Bool, values: [Int64]) {
+            var buffer = ColumnBuffer(ParquetColumn("n", .int64))
+            buffer.expect(rows: expected)
+            buffer.append(ColumnBatch(.int64(values)), rows: rows)
+            guard case .int64(let held) = buffer.values else { return (false, []) }
+            return (held.withUnsafeBufferPointer { $0.baseAddress } == address, held)
+        }
+        let whole = buffered(expecting: 1000, rows: 0..<1000)
+        #expect(whole.same && whole.values == values)
+        let short = buffered(expecting: 2000, rows: 0..<1000)
+        #expect(!short.same && short.values == values)
+        let part = buffered(expecting: 500, rows: 250..<750)
+        #expect(!part.same && part.values == Array(values[250..<750]))
     }
 
     static let words = ["alpha", "", "ω-omega", "日本語", "zeta", "é", "Zulu"]

@@ -25,20 +25,17 @@ struct ColumnBuffer {
     mutating func append(_ batch: ColumnBatch, rows: Range<Int>) {
         switch batch.values {
         case .int32(let theirs):
-            guard case .int32(var mine) = values else { preconditionFailure("batch type was checked before buffering") }
+            guard case .int32(let mine) = values else { preconditionFailure("batch type was checked before buffering") }
             values = .int32([])
-            mine.append(contentsOf: theirs[rows])
-            values = .int32(mine)
+            values = .int32(appending(rows, of: theirs, to: mine))
         case .int64(let theirs):
-            guard case .int64(var mine) = values else { preconditionFailure("batch type was checked before buffering") }
+            guard case .int64(let mine) = values else { preconditionFailure("batch type was checked before buffering") }
             values = .int64([])
-            mine.append(contentsOf: theirs[rows])
-            values = .int64(mine)
+            values = .int64(appending(rows, of: theirs, to: mine))
         case .double(let theirs):
-            guard case .double(var mine) = values else { preconditionFailure("batch type was checked before buffering") }
+            guard case .double(let mine) = values else { preconditionFailure("batch type was checked before buffering") }
             values = .double([])
-            mine.append(contentsOf: theirs[rows])
-            values = .double(mine)
+            values = .double(appending(rows, of: theirs, to: mine))
         case .byteArray(let theirs):
             var mine = takeCopiedBytes()
             mine.append(contentsOf: theirs, range: rows)
@@ -68,6 +65,18 @@ struct ColumnBuffer {
         }
     }
 
+    /// `mine` with rows `rows` of `theirs` after its own. A row group's first batch that holds
+    /// all of its rows is taken as it is, sharing the caller's array instead of copying it (a
+    /// table of one row group is then written straight from the caller's columns); otherwise the
+    /// array is sized for the row group once, at its first rows.
+    private func appending<T>(_ rows: Range<Int>, of theirs: [T], to mine: consuming [T]) -> [T] {
+        if mine.isEmpty && rows.count == theirs.count && rows.count == expectedRows { return theirs }
+        var mine = mine
+        if mine.isEmpty { mine.reserveCapacity(max(expectedRows, rows.count)) }
+        mine.append(contentsOf: theirs[rows])
+        return mine
+    }
+
     /// The buffered byte arrays, copied out of their values if they were indexed, leaving an
     /// empty placeholder in `values` until the caller puts them back.
     private mutating func takeCopiedBytes() -> ByteArrayColumn {
@@ -83,28 +92,12 @@ struct ColumnBuffer {
         }
     }
 
-    /// Makes room in an empty buffer for `rows` rows, when the writer knows how many the row
-    /// group will hold: its arrays are then sized once instead of grown by doubling, which
-    /// leaves up to half of them unused and, while growing, holds the old and the new copy.
-    mutating func reserve(rows: Int) {
-        precondition(rowCount == 0, "room is made before a row group's first rows")
+    /// Tells an empty buffer that the row group will hold `rows` rows, when the writer knows how
+    /// many: its arrays are then sized once, at the first rows, instead of grown by doubling,
+    /// which leaves up to half of them unused and, while growing, holds the old and the new copy.
+    mutating func expect(rows: Int) {
+        precondition(rowCount == 0, "the rows are expected before a row group's first rows")
         expectedRows = rows
-        switch values {
-        case .int32(var v):
-            values = .int32([])
-            v.reserveCapacity(rows)
-            values = .int32(v)
-        case .int64(var v):
-            values = .int64([])
-            v.reserveCapacity(rows)
-            values = .int64(v)
-        case .double(var v):
-            values = .double([])
-            v.reserveCapacity(rows)
-            values = .double(v)
-        case .byteArray, .indexed:
-            break   // Whether the rows come indexed is known at their first batch.
-        }
         if column.nullable { validity.reserveCapacity(rows) }
     }
 

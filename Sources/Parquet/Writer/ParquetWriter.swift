@@ -76,7 +76,7 @@ public final class ParquetWriter {
             let take = min(rows - start, options.rowGroupRows - bufferedRows)
             if bufferedRows == 0, let expectedRows, expectedRows > totalRows {
                 let groupRows = min(expectedRows - totalRows, options.rowGroupRows)
-                for index in buffers.indices { buffers[index].reserve(rows: groupRows) }
+                for index in buffers.indices { buffers[index].expect(rows: groupRows) }
             }
             for index in buffers.indices { buffers[index].append(batch[index], rows: start..<start + take) }
             bufferedRows += take

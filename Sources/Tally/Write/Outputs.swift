@@ -29,7 +29,9 @@ struct Outputs {
         // With embedding bags the loss is on the bags, not on the counts: no `grad`.
         if reduction.bags == nil { columns.append(ParquetColumn("grad", .double)) }
         columns += reduction.derivatives.map { ParquetColumn("d_value_d_\($0.parameter.rawValue)", .double) }
-        try writeSliced("counts.parquet", columns: columns, rows: reduction.counts.count) { rows in
+        // A row group at a time: its id columns are indices, cheap to make whole, and its
+        // numbers are the reduction's own arrays when the table is one row group (no copy).
+        try writeSliced("counts.parquet", columns: columns, rows: reduction.counts.count, sliceRows: options.rowGroupRows) { rows in
             var batch: [ColumnBatch] = reduction.columns.map { ColumnBatch(.int32(Array($0[rows]))) }
             if reduction.shape.hasTime { batch.append(ColumnBatch(.int64(Array(reduction.bins[rows])))) }
             batch += roles.indices.map { part in reduction.partEntries[part].idColumn(reduction.columns[part][rows]) }
@@ -56,7 +58,7 @@ struct Outputs {
         var columns = roles.map { ParquetColumn("\($0.rawValue)_id", .string, nullable: true) }
         if reduction.shape.hasTime { columns.append(ParquetColumn("time_bin", .int64)) }
         columns.append(ParquetColumn("grad", .double))
-        try writeSliced("target_grad.parquet", columns: columns, rows: target.count) { rows in
+        try writeSliced("target_grad.parquet", columns: columns, rows: target.count, sliceRows: 1 << 16) { rows in
             var batch = roles.indices.map { part in
                 Self.strings(rows.lazy.map { i -> ArraySlice<UInt8>? in
                     switch target.key(i) {
@@ -107,17 +109,14 @@ struct Outputs {
         record(name, rows: count)
     }
 
-    /// Rows per slice of a table written in slices.
-    static let sliceRows = 1 << 16
-
-    /// Writes a table of `count` rows a slice at a time, each slice's columns made by `slice`:
+    /// Writes a table of `count` rows `sliceRows` at a time, each slice's columns made by `slice`:
     /// a table as long as the run's keys never has its id strings built whole. The bytes are the
     /// same as writing it at once (row groups are encoded when full).
-    private mutating func writeSliced(_ name: String, columns: [ParquetColumn], rows count: Int,
+    private mutating func writeSliced(_ name: String, columns: [ParquetColumn], rows count: Int, sliceRows: Int,
                                       slice: (Range<Int>) -> [ColumnBatch]) throws {
         let writer = try TableWriter.open(path: folder.file(name), columns: columns, options: options, rows: count)
-        for start in stride(from: 0, to: count, by: Self.sliceRows) {
-            try TableWriter.append(to: writer, slice(start..<min(count, start + Self.sliceRows)))
+        for start in stride(from: 0, to: count, by: sliceRows) {
+            try TableWriter.append(to: writer, slice(start..<min(count, start + sliceRows)))
         }
         try TableWriter.close(writer)
         record(name, rows: count)
