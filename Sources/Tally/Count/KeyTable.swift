@@ -168,6 +168,14 @@ struct KeyTable: Sendable {
         guard other.count > 0 else { return }
         let shift = alignAnchors(with: other, decay: decay)
         slots = []
+        if keys.count + other.count > keys.capacity {
+            // Grown fourfold rather than twofold: each growth copies every row so far, while the
+            // room not yet filled costs address space only (its pages are touched as rows come).
+            let rows = max(keys.count + other.count, 4 * keys.capacity)
+            keys.reserveCapacity(rows)
+            counts.reserveCapacity(rows)
+            sums.reserveCapacity(rows * channels)
+        }
         for row in 0..<other.count {
             guard let key = mapping(other.keys[row]) else { continue }
             keys.append(key)
