@@ -28,11 +28,14 @@ extension Pipeline.Loss.Kind {
     ///   - values: v_k of the observed keys.
     ///   - counts: the rows of each observed key (only `kl` looks at them: a key with rows but
     ///     v_k = 0 has gradient −∞).
-    ///   - targets: the target (logit, log-rate or value) of each observed key, 0 when absent.
+    ///   - targets: the target (logit, log-rate or value) of each observed key, 0 when absent;
+    ///     nil when there is no target table (every target 0).
     ///   - targetOnly: the targets of keys in the target table that were not observed.
-    func evaluate(values: [Double], counts: [Int64], targets: [Double], targetOnly: [Double]) throws -> LossEvaluation {
-        let allTargets = targets + targetOnly
-        let allValues = values + [Double](repeating: 0, count: targetOnly.count)
+    func evaluate(values: [Double], counts: [Int64], targets: [Double]?, targetOnly: [Double]) throws -> LossEvaluation {
+        // The observed keys, then the target's own (v = 0 there); made only by the losses that
+        // read them, not by `sum` (each is as long as the output).
+        lazy var allTargets = (targets ?? [Double](repeating: 0, count: values.count)) + targetOnly
+        lazy var allValues = values + [Double](repeating: 0, count: targetOnly.count)
         switch self {
         case .sum:
             return LossEvaluation(loss: orderedSum(values), valueGradient: .init(repeating: 1, count: values.count))

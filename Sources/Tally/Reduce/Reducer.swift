@@ -197,20 +197,22 @@ enum Reducer {
     /// L over observed keys ∪ target keys, ∂L/∂v and the target gradient. `keys` are the
     /// output rows' packed final keys.
     private static func evaluateLoss(_ reduction: inout Reduction, keys: [UInt64], loss: Pipeline.Loss, target: KeyedValues?) throws {
-        var targets = [Double](repeating: 0, count: keys.count)
+        var targets: [Double]?
         var targetOnly: [(key: IdKey, value: Double)] = []
         if let target {
+            var observed = [Double](repeating: 0, count: keys.count)
             var rowOf: [UInt64: Int] = [:]
             rowOf.reserveCapacity(keys.count)
             for (row, key) in keys.enumerated() { rowOf[key] = row }
             for (index, key) in target.keys.enumerated() {
                 let value = target.values[index]
                 if let packed = finalKey(key, in: reduction), let row = rowOf[packed] {
-                    targets[row] = value
+                    observed[row] = value
                 } else {
                     targetOnly.append((key, value))
                 }
             }
+            targets = observed
         }
         let evaluation = try loss.kind.value.evaluate(values: reduction.values, counts: reduction.counts,
                                                       targets: targets, targetOnly: targetOnly.map(\.value))
