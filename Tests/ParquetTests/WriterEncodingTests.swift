@@ -259,13 +259,15 @@ import Testing
         var numbers = ColumnBuffer(ParquetColumn("d", .double, nullable: true))
         numbers.expect(rows: 10_000)
         #expect(numbers.validity.capacity >= 10_000)
-        var capacity: Int?
+        var storage: UnsafePointer<Double>?
         for start in stride(from: 0, to: 10_000, by: 999) {
             let rows = min(999, 10_000 - start)
             numbers.append(ColumnBatch(.double(Array(repeating: 1.5, count: rows))), rows: 0..<rows)
             guard case .double(let buffered) = numbers.values else { Issue.record("not doubles"); return }
-            #expect(buffered.capacity >= 10_000 && buffered.capacity == capacity ?? buffered.capacity)
-            capacity = buffered.capacity
+            // The same storage from the first rows on: never reallocated, never copied.
+            let address = buffered.withUnsafeBufferPointer { $0.baseAddress }
+            #expect(buffered.capacity >= 10_000 && address == storage ?? address, "after \(start + rows) rows")
+            storage = address
         }
         guard case .double(let filled) = numbers.values else { Issue.record("not doubles"); return }
         #expect(filled.count == 10_000)

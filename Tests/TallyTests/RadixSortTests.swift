@@ -56,6 +56,23 @@ import Testing
         #expect(radixOrder(keys).map(Int64.init) == rows)
     }
 
+    /// Keys whose high digit is nearly always the same (`UInt64.max − count` over Zipf-like
+    /// counts, as a vocabulary orders by frequency): one bucket holds most rows, and is sorted on
+    /// every slice instead of one.
+    @Test func skewedKeysAreSortedInOneLargeBucket() {
+        var generator = SplitMix(seed: 5)
+        let keys = (0..<6000).map { _ -> UInt64 in
+            let draw = generator.next() % 1000
+            return UInt64.max - (draw < 990 ? draw % 7 : 1 << (12 + draw % 9))
+        }
+        let reference = keys.indices.sorted { (keys[$0], $0) < (keys[$1], $1) }
+        for parts in [1, 2, 3] {
+            let (order, sorted) = radixSort(keys, parts: parts, bucketed: true)
+            #expect(order == reference.map(Int32.init), "\(parts) parts")
+            #expect(sorted == reference.map { keys[$0] }, "\(parts) parts")
+        }
+    }
+
     /// Keys all equal, or a single one: nothing to sort.
     @Test func keysThatNeverDifferStayInPlace() {
         var keys: [UInt64] = [7, 7, 7], counts: [Int64] = [1, 2, 3], sums = [0.5, 1.5, 2.5]

@@ -57,6 +57,16 @@ import Testing
         }
     }
 
+    /// No target table (nil targets) is a target of 0 for every observed key.
+    @Test(arguments: [Pipeline.Loss.Kind.sum, .mse, .poissonNLL, .multinomialNLL, .kl])
+    func noTargetsAreTargetsOfZero(_ kind: Pipeline.Loss.Kind) throws {
+        let values = [3.0, 0.5, 7.25], counts: [Int64] = [3, 1, 7]
+        let none = try kind.evaluate(values: values, counts: counts, targets: nil, targetOnly: [])
+        let zeros = try kind.evaluate(values: values, counts: counts, targets: [0, 0, 0], targetOnly: [])
+        #expect(none.loss == zeros.loss && none.valueGradient == zeros.valueGradient)
+        #expect(none.targetGradient == zeros.targetGradient)
+    }
+
     @Test func klGivesMinusInfinityToAKeyWithRowsButNoWeight() throws {
         let evaluation = try Pipeline.Loss.Kind.kl.evaluate(values: [2, 0], counts: [2, 1], targets: [0, 0], targetOnly: [])
         #expect(evaluation.valueGradient[1] == -.infinity)

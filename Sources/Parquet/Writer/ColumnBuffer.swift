@@ -8,8 +8,10 @@ struct ColumnBuffer {
     private(set) var values: ColumnValues
     private(set) var validity: [Bool] = []
     /// The rows the current row group is expected to hold (0 when unknown), for the room its
-    /// first indexed batch makes for indices.
+    /// first batch makes.
     private var expectedRows = 0
+    /// Whether the numbers buffered are a caller's array, taken whole: not storage to keep.
+    private var holdsCallersArray = false
 
     init(_ column: ParquetColumn) {
         self.column = column
@@ -25,17 +27,20 @@ struct ColumnBuffer {
     mutating func append(_ batch: ColumnBatch, rows: Range<Int>) {
         switch batch.values {
         case .int32(let theirs):
-            guard case .int32(let mine) = values else { preconditionFailure("batch type was checked before buffering") }
+            guard case .int32(var mine) = values else { preconditionFailure("batch type was checked before buffering") }
             values = .int32([])
-            values = .int32(appending(rows, of: theirs, to: mine))
+            append(rows, of: theirs, to: &mine)
+            values = .int32(mine)
         case .int64(let theirs):
-            guard case .int64(let mine) = values else { preconditionFailure("batch type was checked before buffering") }
+            guard case .int64(var mine) = values else { preconditionFailure("batch type was checked before buffering") }
             values = .int64([])
-            values = .int64(appending(rows, of: theirs, to: mine))
+            append(rows, of: theirs, to: &mine)
+            values = .int64(mine)
         case .double(let theirs):
-            guard case .double(let mine) = values else { preconditionFailure("batch type was checked before buffering") }
+            guard case .double(var mine) = values else { preconditionFailure("batch type was checked before buffering") }
             values = .double([])
-            values = .double(appending(rows, of: theirs, to: mine))
+            append(rows, of: theirs, to: &mine)
+            values = .double(mine)
         case .byteArray(let theirs):
             var mine = takeCopiedBytes()
             mine.append(contentsOf: theirs, range: rows)
@@ -65,16 +70,18 @@ struct ColumnBuffer {
         }
     }
 
-    /// `mine` with rows `rows` of `theirs` after its own. A row group's first batch that holds
-    /// all of its rows is taken as it is, sharing the caller's array instead of copying it (a
-    /// table of one row group is then written straight from the caller's columns); otherwise the
-    /// array is sized for the row group once, at its first rows.
-    private func appending<T>(_ rows: Range<Int>, of theirs: [T], to mine: consuming [T]) -> [T] {
-        if mine.isEmpty && rows.count == theirs.count && rows.count == expectedRows { return theirs }
-        var mine = mine
+    /// Appends rows `rows` of `theirs` to `mine`. A row group's first batch that holds all of its
+    /// rows is taken as it is, sharing the caller's array instead of copying it (a table of one
+    /// row group is then written straight from the caller's columns); otherwise the array is
+    /// sized for the row group once, at its first rows.
+    private mutating func append<T>(_ rows: Range<Int>, of theirs: [T], to mine: inout [T]) {
+        if mine.isEmpty && rows.count == theirs.count && rows.count == expectedRows {
+            mine = theirs
+            holdsCallersArray = true
+            return
+        }
         if mine.isEmpty { mine.reserveCapacity(max(expectedRows, rows.count)) }
         mine.append(contentsOf: theirs[rows])
-        return mine
     }
 
     /// The buffered byte arrays, copied out of their values if they were indexed, leaving an
@@ -101,9 +108,12 @@ struct ColumnBuffer {
         if column.nullable { validity.reserveCapacity(rows) }
     }
 
-    /// Empties the buffer, keeping the storage of numbers and copied byte arrays.
+    /// Empties the buffer, keeping the storage of numbers and copied byte arrays (but not a
+    /// caller's array, taken whole).
     mutating func removeAll() {
         switch values {
+        case _ where holdsCallersArray:
+            values = .empty(for: column.type)
         case .int32(var v):
             values = .int32([])
             v.removeAll(keepingCapacity: true)
@@ -125,6 +135,7 @@ struct ColumnBuffer {
         }
         validity.removeAll(keepingCapacity: true)
         expectedRows = 0
+        holdsCallersArray = false
     }
 
     /// Whether the buffered rows index `values` (checked once, when their first batch came).

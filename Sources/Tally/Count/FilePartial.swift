@@ -46,7 +46,7 @@ struct FilePartial: Sendable {
     mutating func finish(_ counter: Counter) {
         if counter.isDense {
             // Every kept row counts once for its id, and every id has a kept row: the dense
-            // counts are the kept rows, key by key (the same array, not a copy).
+            // counts are the kept rows, key by key (sharing their storage until either changes).
             ids[counter.shape.positions[0]!].rows = keys.counts
         } else {
             keys.consolidate()

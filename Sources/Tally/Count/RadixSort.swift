@@ -154,16 +154,25 @@ private struct RadixPlan {
         defer { starts.value.deallocate() }
         radixPass(rows, 0..<count, shift: bucketShift, parts: parts, places: places.value, digitStarts: starts.value)
         let bucketed = rows.swapped, shifts = shifts
-        // Each slice sorts the buckets that start among its share of the rows.
+        @Sendable func sortBucket(_ bucket: Int, parts: Int, places: UnsafeMutablePointer<Int>) {
+            var rows = bucketed
+            for shift in shifts {
+                radixPass(rows, starts.value[bucket]..<starts.value[bucket + 1], shift: shift, parts: parts, places: places)
+                rows = rows.swapped
+            }
+        }
+        // A bucket of more than a slice's share of the rows (the high digit splits skewed keys
+        // badly) is sorted on every thread, one such bucket after another; each slice then sorts
+        // the other buckets that start among its share of the rows.
+        let share: @Sendable (Int) -> Range<Int> = { part in count * part / parts..<count * (part + 1) / parts }
+        let isLarge: @Sendable (Int) -> Bool = { bucket in starts.value[bucket + 1] - starts.value[bucket] > share(0).count }
+        for bucket in 0..<radix where parts > 1 && isLarge(bucket) {
+            sortBucket(bucket, parts: parts, places: places.value)
+        }
         eachPart(parts) { part in
-            let share = count * part / parts..<count * (part + 1) / parts
-            let places = places.value + part * radix
-            for bucket in 0..<radix where share.contains(starts.value[bucket]) && starts.value[bucket] < starts.value[bucket + 1] {
-                var rows = bucketed
-                for shift in shifts {
-                    radixPass(rows, starts.value[bucket]..<starts.value[bucket + 1], shift: shift, parts: 1, places: places)
-                    rows = rows.swapped
-                }
+            for bucket in 0..<radix where share(part).contains(starts.value[bucket]) && !isLarge(bucket)
+                && starts.value[bucket] < starts.value[bucket + 1] {
+                sortBucket(bucket, parts: 1, places: places.value + part * radix)
             }
         }
     }

@@ -34,13 +34,16 @@ extension Pipeline.Loss.Kind {
     func evaluate(values: [Double], counts: [Int64], targets: [Double]?, targetOnly: [Double]) throws -> LossEvaluation {
         // The observed keys, then the target's own (v = 0 there); made only by the losses that
         // read them, not by `sum` (each is as long as the output).
-        lazy var allTargets = (targets ?? [Double](repeating: 0, count: values.count)) + targetOnly
-        lazy var allValues = values + [Double](repeating: 0, count: targetOnly.count)
+        func everyKey() -> (values: [Double], targets: [Double]) {
+            (values + [Double](repeating: 0, count: targetOnly.count),
+             (targets ?? [Double](repeating: 0, count: values.count)) + targetOnly)
+        }
         switch self {
         case .sum:
             return LossEvaluation(loss: orderedSum(values), valueGradient: .init(repeating: 1, count: values.count))
 
         case .mse:
+            let (allValues, allTargets) = everyKey()
             var terms = [Double](), gradient = [Double]()
             for k in allValues.indices {
                 let residual = allValues[k] - allTargets[k]
@@ -50,6 +53,7 @@ extension Pipeline.Loss.Kind {
             return LossEvaluation(loss: orderedSum(terms), valueGradient: gradient)
 
         case .poissonNLL:
+            let (allValues, allTargets) = everyKey()
             var terms = [Double](), gradient = [Double](), targetGradient = [Double]()
             for k in allValues.indices {
                 let v = allValues[k], theta = allTargets[k]
@@ -61,6 +65,7 @@ extension Pipeline.Loss.Kind {
             return LossEvaluation(loss: orderedSum(terms), valueGradient: gradient, targetGradient: targetGradient)
 
         case .multinomialNLL:
+            let (allValues, allTargets) = everyKey()
             let logQ = logSoftmax(allTargets)
             let total = orderedSum(allValues)
             var terms = [Double](), targetGradient = [Double]()
@@ -72,6 +77,7 @@ extension Pipeline.Loss.Kind {
             return LossEvaluation(loss: orderedSum(terms), valueGradient: gradient, targetGradient: targetGradient)
 
         case .kl:
+            let (allValues, allTargets) = everyKey()
             let logQ = logSoftmax(allTargets)
             let total = orderedSum(allValues)
             guard total > 0 else {

@@ -137,9 +137,9 @@ final class Fold {
         }
         var keys = KeyTable(channels: counter.channels.count)
         swap(&keys, &partial.keys)
-        let shape = shape
-        let mapping = mappings.allSatisfy { $0 == nil } ? nil : { (key: UInt64) -> UInt64? in
-            shape.map(key) { position, id in mappings[position]?[Int(id)] ?? id }
+        let (shape, fileToRun) = (shape, mappings)
+        let mapping = fileToRun.allSatisfy { $0 == nil } ? nil : { (key: UInt64) -> UInt64? in
+            shape.map(key) { position, id in fileToRun[position]?[Int(id)] ?? id }
         }
         runKeys.merge(consume keys, decay: counter.decay, mapping: mapping)
     }

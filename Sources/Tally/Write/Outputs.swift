@@ -29,8 +29,9 @@ struct Outputs {
         // With embedding bags the loss is on the bags, not on the counts: no `grad`.
         if reduction.bags == nil { columns.append(ParquetColumn("grad", .double)) }
         columns += reduction.derivatives.map { ParquetColumn("d_value_d_\($0.parameter.rawValue)", .double) }
-        // A row group at a time: its id columns are indices, cheap to make whole, and its
-        // numbers are the reduction's own arrays when the table is one row group (no copy).
+        // A row group at a time: its id columns are indices, cheap to make whole, and when the
+        // table is one row group its numbers are the reduction's own arrays (an array made from
+        // a slice of all of another shares its storage), written without a copy.
         try writeSliced("counts.parquet", columns: columns, rows: reduction.counts.count, sliceRows: options.rowGroupRows) { rows in
             var batch: [ColumnBatch] = reduction.columns.map { ColumnBatch(.int32(Array($0[rows]))) }
             if reduction.shape.hasTime { batch.append(ColumnBatch(.int64(Array(reduction.bins[rows])))) }
