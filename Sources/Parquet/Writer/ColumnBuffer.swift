@@ -22,8 +22,9 @@ struct ColumnBuffer {
 
     /// Appends rows `rows` of `batch`, which has been checked to fit this column.
     ///
-    /// Each case takes the buffered array out of `values` before growing it, so that it is
-    /// never shared and the append never copies what is already buffered.
+    /// Each case takes the buffered array out of `values` before growing it, so that `values`
+    /// does not share it and the append never copies what is already buffered (a caller's array
+    /// taken whole is a full row group: nothing comes after it).
     mutating func append(_ batch: ColumnBatch, rows: Range<Int>) {
         switch batch.values {
         case .int32(let theirs):
