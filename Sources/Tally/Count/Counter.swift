@@ -18,6 +18,10 @@ struct Counter: Sendable {
     /// Whether keys are single ids (no pairs, no time bins): dense, so counted in plain arrays.
     var isDense: Bool { kernel == nil && shape.parts.count == 1 }
 
+    /// The position, among the tokenized roles, of the role whose ids a dense counter's keys are;
+    /// nil for other counters.
+    var denseRole: Int? { isDense ? shape.positions[0] : nil }
+
     /// The counts of `events`, keyed by local ids; with decay, anchored at the batch's latest time.
     func count(_ events: EventBatch) -> KeyTable {
         let anchor = decay == nil ? nil : events.times.max()

@@ -28,8 +28,7 @@ struct FilePartial: Sendable {
         stats += RowStats(read: events.rowsRead, kept: events.rowsKept, filtered: events.rowsFiltered, bad: events.badRows.count)
         badRows += events.badRows
         if let anchor = batch.keys.anchor { latestTime = max(latestTime ?? anchor, anchor) }
-        let counted = counter.isDense ? counter.shape.positions[0] : nil
-        let mappings = events.ids.indices.map { k in ids[k].absorb(events.ids[k], addingRows: k != counted) }
+        let mappings = events.ids.indices.map { k in ids[k].absorb(events.ids[k], addingRows: k != counter.denseRole) }
         let key = { (key: UInt64) in counter.shape.map(key) { position, id in mappings[position][Int(id)] } }
         if counter.isDense {
             // One role: the file's ids are dense, so are its keys.
@@ -44,10 +43,10 @@ struct FilePartial: Sendable {
     /// Combines the rows of the file's batches: sorted by key, each key's sums added in input
     /// order (already so for a dense table).
     mutating func finish(_ counter: Counter) {
-        if counter.isDense {
+        if let role = counter.denseRole {
             // Every kept row counts once for its id, and every id has a kept row: the dense
             // counts are the kept rows, key by key (sharing their storage until either changes).
-            ids[counter.shape.positions[0]!].rows = keys.counts
+            ids[role].rows = keys.counts
         } else {
             keys.consolidate()
         }

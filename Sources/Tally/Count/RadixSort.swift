@@ -4,8 +4,8 @@ import Foundation
 /// The order that sorts `keys` ascending (a permutation of their indices): a stable radix sort
 /// (see `RadixPlan`) moving each key with its index.
 ///
-/// The keys are consumed: given a temporary (or `consume`d), their storage becomes the sort's
-/// scratch instead of being copied. The sorted keys come back with the order. `parts` and
+/// The keys are consumed: given a temporary (or `consume`d), their storage becomes one of the
+/// sort's two copies instead of being copied. The sorted keys come back with the order. `parts` and
 /// `bucketed` are for tests: by default they follow the number of keys and of cores.
 func radixSort(_ keys: consuming [UInt64], parts: Int? = nil, bucketed: Bool? = nil) -> (order: [Int32], sorted: [UInt64]) {
     let n = keys.count
