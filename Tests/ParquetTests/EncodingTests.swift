@@ -108,7 +108,6 @@ import Testing
         #expect(dictionary.indices == [0, 1, 2, 0, 0, 1, 2])
         #expect(dictionary.plainBytes == 4 + 1 + 4 + 1 + 4)
         #expect(dictionary.bitWidth == 2)
-        #expect(dictionary.runs == 6)
         var page: [UInt8] = []
         dictionary.appendPlain(of: rows, into: &page)
         #expect(page == hex("01 00 00 00 62 01 00 00 00 61 00 00 00 00"))

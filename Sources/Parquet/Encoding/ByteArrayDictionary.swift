@@ -20,8 +20,6 @@ struct ByteArrayDictionary {
     private(set) var indices: [UInt32] = []
     /// Size of the PLAIN dictionary page body: 4 + length per entry.
     private(set) var plainBytes = 0
-    /// Runs of equal values among the valid rows (a run ends where the value changes).
-    private(set) var runs = 0
 
     var count: Int { entrySources.count }
 
@@ -48,7 +46,6 @@ struct ByteArrayDictionary {
         var dictionary = ByteArrayDictionary()
         dictionary.indices = [UInt32](repeating: 0, count: sources.count)
         var entryOf = [UInt32](repeating: .max, count: values.count)
-        var previous: UInt32 = .max
         let ok = values.offsets.withUnsafeBufferPointer { offsets in
             entryOf.withUnsafeMutableBufferPointer { entryOf in
                 dictionary.indices.withUnsafeMutableBufferPointer { indices in
@@ -65,8 +62,6 @@ struct ByteArrayDictionary {
                             dictionary.entrySources.append(source)
                         }
                         indices[row] = entry
-                        if entry != previous { dictionary.runs += 1 }
-                        previous = entry
                     }
                     return true
                 }
@@ -96,12 +91,7 @@ struct ByteArrayDictionary {
             column.offsets.withUnsafeBufferPointer { offsets -> Bool in
                 dictionary.indices.withUnsafeMutableBufferPointer { indices -> Bool in
                     let base = bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
-                    var previous: UInt32 = .max
                     for row in 0..<rows where isValid(row) {
-                        defer {
-                            if indices[row] != previous { dictionary.runs += 1 }
-                            previous = indices[row]
-                        }
                         let start = offsets[row], length = offsets[row + 1] - start
                         let hash = hashBytes(base + start, length)
                         let tag = hash & 0xFFFF_FFFF_0000_0000
