@@ -23,7 +23,7 @@ struct EventBatch: Sendable {
 
     /// `rows` bounds the number of distinct ids, so the id tables never grow.
     init(roles: Int, rows: Int = 0) {
-        ids = Array(repeating: LocalIds(capacity: rows), count: roles)
+        ids = (0..<roles).map { _ in LocalIds(capacity: rows) }
         localIds = Array(repeating: [], count: roles)
     }
 

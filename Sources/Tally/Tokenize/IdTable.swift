@@ -135,28 +135,46 @@ struct IdTable {
     }
 
     /// Inserts every key of `other`, in `other`'s id order (so new keys get ids in that order);
-    /// returns the id here of each of `other`'s keys. The same as calling `insert` for each, but
-    /// faster into a large table, whose lookups miss the cache: while one key is resolved, the
-    /// slots, ends and bytes of the next ones are already on their way (prefetched in stages, a
-    /// few keys apart), so the misses overlap instead of queueing. The prefetches are hints read
-    /// from the table as it is; a key inserted or a table grown in between only makes one miss.
+    /// returns the id here of each of `other`'s keys.
     mutating func insertAll(of other: IdTable) -> [Int32] {
-        let n = other.count
-        var ids = [Int32](repeating: 0, count: n)
-        let distance = 8
-        for step in 0..<(n + 3 * distance) {
-            if step < n {
-                slots.prefetch(slotIndex(other.hashes[step]))
+        other.arena.withUnsafeBytes { arena in
+            let keys = [UnsafeRawBufferPointer](unsafeUninitializedCapacity: other.count) { keys, initialized in
+                var start = 0
+                for (i, end) in other.ends.enumerated() {
+                    keys.initializeElement(at: i, to: UnsafeRawBufferPointer(rebasing: arena[start..<end]))
+                    start = end
+                }
+                initialized = other.count
             }
-            if case 0..<n = step - distance, let id = likelyId(other.hashes[step - distance]) {
+            return keys.withUnsafeBufferPointer { keys in
+                other.hashes.withUnsafeBufferPointer { insertEach(keys, hashes: $0) }
+            }
+        }
+    }
+
+    /// Inserts `keys` in order (with their hashes); returns the id of each. The same as calling
+    /// `insert` for each, but faster: a lookup in a table out of the cache waits for three lines
+    /// (the slot, the key's end, its bytes), so while one key is resolved, those of the keys a
+    /// few places ahead are already on their way (prefetched in stages), and the misses overlap
+    /// instead of queueing. The prefetches are hints read from the table as it is; a key
+    /// inserted or a table grown in between only costs one miss.
+    mutating func insertEach(_ keys: UnsafeBufferPointer<UnsafeRawBufferPointer>, hashes: UnsafeBufferPointer<UInt32>) -> [Int32] {
+        precondition(keys.count == hashes.count)
+        let count = keys.count, distance = 8
+        var ids = [Int32](repeating: 0, count: count)
+        for step in 0..<(count + 3 * distance) {
+            if step < count {
+                slots.prefetch(slotIndex(hashes[step]))
+            }
+            if case 0..<count = step - distance, let id = likelyId(hashes[step - distance]) {
                 prefetchBounds(id)
             }
-            if case 0..<n = step - 2 * distance, let id = likelyId(other.hashes[step - 2 * distance]) {
+            if case 0..<count = step - 2 * distance, let id = likelyId(hashes[step - 2 * distance]) {
                 prefetchKey(id)
             }
-            let theirs = step - 3 * distance
-            if theirs >= 0 {
-                ids[theirs] = other.withKey(Int32(theirs)) { insert($0, hash: other.hashes[theirs]).id }
+            let i = step - 3 * distance
+            if i >= 0 {
+                ids[i] = insert(keys[i], hash: hashes[i]).id
             }
         }
         return ids

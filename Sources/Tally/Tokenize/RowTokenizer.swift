@@ -19,7 +19,6 @@ struct RowTokenizer: Sendable {
             // Every per-row array at its final size at most, so the row loop never regrows one.
             events.weights.reserveCapacity(recordCount)
             events.records.reserveCapacity(recordCount)
-            for k in events.localIds.indices { events.localIds[k].reserveCapacity(recordCount) }
             if rules.timeFormat != nil && layout.timeField != nil { events.times.reserveCapacity(recordCount) }
             func field(_ r: Int, _ f: Int) -> UnsafeRawBufferPointer { fields.field(f, ofRecord: r) }
             // What every row needs, read once out of the rules.
@@ -102,20 +101,37 @@ struct RowTokenizer: Sendable {
                     }
                     events.times.append(time)
                 }
-                for (k, f) in layout.idFields.enumerated() {
-                    let (local, inserted) = events.ids[k].table.insert(field(r, f))
-                    if inserted {
-                        events.ids[k].rows.append(0)
-                        if rules.keepsFirstLines { events.ids[k].firstLine.append(records.line(ofRecord: r)) }
-                    }
-                    events.ids[k].rows[Int(local)] += 1
-                    events.localIds[k].append(local)
-                }
                 events.weights.append(weight)
                 events.records.append(Int32(r))
                 events.rowsKept += 1
             }
+            // The kept rows' ids, role by role, in one batched pass each (see `IdTable.insertEach`).
+            let kept = events.records
+            for (k, f) in layout.idFields.enumerated() {
+                let keys = kept.map { field(Int($0), f) }
+                events.localIds[k] = keys.withUnsafeBufferPointer { keys in
+                    events.ids[k].insert(keys, firstLine: rules.keepsFirstLines ? { records.line(ofRecord: Int(kept[$0])) } : nil)
+                }
+            }
             return events
         }
+    }
+}
+
+extension LocalIds {
+    /// Inserts `keys` in order; returns the local id of each. Counts each one's rows and, with
+    /// `firstLine`, keeps the line (`firstLine(i)` for `keys[i]`) of each new one.
+    mutating func insert(_ keys: UnsafeBufferPointer<UnsafeRawBufferPointer>, firstLine line: ((Int) -> Int)?) -> [Int32] {
+        let hashes = keys.map(idHash)
+        let ids = hashes.withUnsafeBufferPointer { table.insertEach(keys, hashes: $0) }
+        rows.append(contentsOf: repeatElement(0, count: table.count - rows.count))
+        rows.withUnsafeMutableBufferPointer { rows in
+            for id in ids { rows[Int(id)] += 1 }
+        }
+        if let line {
+            // New ids come in order, right after the ones already here.
+            for (i, id) in ids.enumerated() where Int(id) == firstLine.count { firstLine.append(line(i)) }
+        }
+        return ids
     }
 }
