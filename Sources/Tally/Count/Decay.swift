@@ -51,6 +51,9 @@ struct Decay: Sendable {
         var channel: Int?
         static let identity = Shift(factor: 1, days: 0, channel: nil)
 
+        /// Whether it leaves every sum as it is, bit for bit (no decay: sums are copied).
+        var isIdentity: Bool { factor == 1 && channel == nil }
+
         /// Adds `width` sums `source[from...]`, moved, to `target[at...]`.
         @inline(__always)
         func add(_ source: [Double], from: Int, width: Int, into target: inout [Double], at: Int) {

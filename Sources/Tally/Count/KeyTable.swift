@@ -164,7 +164,7 @@ struct KeyTable: Sendable {
     /// Appends every row of `other` (keys translated by `mapping`), without combining equal
     /// keys: cheaper than `merge` into a large table, whose random lookups miss the cache.
     /// Call `consolidate()` before the table is used again.
-    mutating func append(_ other: KeyTable, decay: Decay? = nil, mapping: (UInt64) -> UInt64?) {
+    mutating func append(_ other: KeyTable, decay: Decay? = nil, mapping: (UInt64) -> UInt64) {
         guard other.count > 0 else { return }
         let shift = alignAnchors(with: other, decay: decay)
         slots = []
@@ -176,12 +176,16 @@ struct KeyTable: Sendable {
             counts.reserveCapacity(rows)
             sums.reserveCapacity(rows * channels)
         }
-        for row in 0..<other.count {
-            guard let key = mapping(other.keys[row]) else { continue }
-            keys.append(key)
-            counts.append(other.counts[row])
-            for _ in 0..<channels { sums.append(0) }
-            shift.add(other.sums, from: row &* channels, width: channels, into: &sums, at: sums.count - channels)
+        keys.append(contentsOf: other.keys.lazy.map(mapping))
+        counts.append(contentsOf: other.counts)
+        if shift.isIdentity {
+            sums.append(contentsOf: other.sums)
+        } else {
+            let base = sums.count
+            sums.append(contentsOf: repeatElement(0, count: other.sums.count))
+            for row in 0..<other.count {
+                shift.add(other.sums, from: row &* channels, width: channels, into: &sums, at: base &+ row &* channels)
+            }
         }
     }
 
