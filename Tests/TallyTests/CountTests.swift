@@ -139,6 +139,41 @@ import Testing
         #expect((0..<table.count).map { table.sum($0, 1).bitPattern } == keys.map { reference[$0]!.v1.bitPattern })
     }
 
+    /// A table whose keys repeat (appended batches) merges as its consolidated form does, as
+    /// either side of the merge, and an empty table adopts it with its repeats.
+    @Test func aTableWithRepeatedKeysMergesAsItsConsolidatedForm() {
+        var generator = SplitMix(seed: 23)
+        func batches(_ count: Int) -> KeyTable {
+            var table = KeyTable(channels: 2)
+            for _ in 0..<count {
+                var batch = KeyTable(channels: 2, capacity: 16)
+                for _ in 0..<50 {
+                    batch.add(key: generator.next() % 40, count: 1, Double(generator.next() % 1000) / 7, Double(generator.next() % 1000) / 3)
+                }
+                table.append(batch) { $0 }
+            }
+            return table
+        }
+        func bits(_ table: KeyTable) -> [[UInt64]] {
+            [table.keys, table.counts.map { UInt64(bitPattern: $0) }, table.sums.map(\.bitPattern)]
+        }
+        let repeated = batches(6), other = batches(3)
+        #expect(repeated.repeatsKeys && repeated.count > 40)
+        var consolidated = repeated, otherConsolidated = other
+        consolidated.consolidate()
+        otherConsolidated.consolidate()
+        #expect(!consolidated.repeatsKeys)
+
+        var intoRepeated = repeated, intoConsolidated = consolidated
+        intoRepeated.merge(other, mapping: nil)
+        intoConsolidated.merge(otherConsolidated, mapping: nil)
+        #expect(!intoRepeated.repeatsKeys && bits(intoRepeated) == bits(intoConsolidated))
+
+        var adopted = KeyTable(channels: 2)
+        adopted.merge(repeated, mapping: nil)
+        #expect(adopted.repeatsKeys && bits(adopted) == bits(repeated))
+    }
+
     /// Removing empty rows keeps, in order, every row with a count or a first sum (a weight-0
     /// row has count 1 and sum 0; a smoothed row may have count 0 and a sum), whatever its
     /// other sums; the table is indexed again on demand.

@@ -35,20 +35,19 @@ struct FilePartial: Sendable {
             keys.mergeDense(batch.keys, decay: counter.decay, mapping: key)
         } else {
             // Appended, not hashed: a file's table can hold millions of keys, and random lookups
-            // into it would miss the cache on almost every row. `finish()` combines them.
+            // into it would miss the cache on almost every row.
             keys.append(batch.keys, decay: counter.decay, mapping: key)
         }
     }
 
-    /// Combines the rows of the file's batches: sorted by key, each key's sums added in input
-    /// order (already so for a dense table).
+    /// Completes the partial once its last batch is in: a dense counter's kept rows per id are
+    /// its counts. (A sparse table keeps its appended rows, combined only when the fold or the
+    /// reducer needs one row per key: see `KeyTable.repeatsKeys`.)
     mutating func finish(_ counter: Counter) {
         if let role = counter.denseRole {
             // Every kept row counts once for its id, and every id has a kept row: the dense
             // counts are the kept rows, key by key (sharing their storage until either changes).
             ids[role].rows = keys.counts
-        } else {
-            keys.consolidate()
         }
     }
 }

@@ -4,8 +4,8 @@
 /// folds to the same bytes as the one counted; a format version first and the SHA-256 of
 /// everything before it last, so a damaged or foreign file is never mistaken for a partial.
 extension FilePartial {
-    /// 2: ids' 32-bit hashes (`idHash`).
-    static let magic = Array("TALLYPF2".utf8)
+    /// 2: ids' 32-bit hashes (`idHash`). 3: counts whose keys may repeat (`KeyTable.repeatsKeys`).
+    static let magic = Array("TALLYPF3".utf8)
 
     func encoded() -> [UInt8] {
         var out = ByteWriter()
@@ -21,6 +21,7 @@ extension FilePartial {
         out.write(array: keys.counts)
         out.write(array: keys.sums)
         out.write(keys.anchor)
+        out.write(keys.repeatsKeys ? 1 : 0)
         for value in [stats.read, stats.kept, stats.filtered, stats.bad] { out.write(value) }
         out.write(latestTime)
         out.write(badRows.count)
@@ -55,7 +56,10 @@ extension FilePartial {
             guard try input.int() == channels else { return nil }
             let keys = try input.array(of: UInt64.self), counts = try input.array(of: Int64.self), sums = try input.doubles()
             guard counts.count == keys.count, sums.count == keys.count * channels else { return nil }
-            partial.keys = KeyTable(channels: channels, keys: keys, counts: counts, sums: sums, anchor: try input.optionalDouble())
+            let anchor = try input.optionalDouble(), repeatsKeys = try input.int()
+            guard repeatsKeys == 0 || repeatsKeys == 1 else { return nil }
+            partial.keys = KeyTable(channels: channels, keys: keys, counts: counts, sums: sums, anchor: anchor,
+                                    repeatsKeys: repeatsKeys == 1)
             partial.stats = RowStats(read: try input.int(), kept: try input.int(), filtered: try input.int(), bad: try input.int())
             partial.latestTime = try input.optionalDouble()
             for _ in 0..<(try input.int()) {

@@ -9,6 +9,10 @@
 /// With decay, sums are anchored at a time (`anchor`, seconds): they hold Σ b_i·e^(−λ(anchor − t_i))
 /// and its derivative. `merge` re-anchors exactly (see `Decay`). Sparse: memory is O(distinct
 /// keys), never a one-hot matrix. Not thread-safe.
+///
+/// After `append`, a key may have several rows (`repeatsKeys`): their sums are added, in row
+/// order, by `consolidate()`, which whatever needs one row per key calls first. A table of pairs
+/// is consolidated once, as the reducer sorts it into its final order, not once per file.
 struct KeyTable: Sendable {
     let channels: Int
     /// The keys, in first-insertion order.
@@ -19,6 +23,8 @@ struct KeyTable: Sendable {
     private(set) var sums: [Double] = []
     /// The time the decayed sums are anchored at (nil before the first decayed row).
     var anchor: Double?
+    /// Whether a key may have more than one row: after `append`, until `consolidate()`.
+    private(set) var repeatsKeys = false
     /// 0 = empty, else row + 1; empty until a key is first looked up (see `init(dense:)`).
     private var slots: [Int32] = []
     private var mask = 0
@@ -39,9 +45,9 @@ struct KeyTable: Sendable {
         self.init(channels: channels, keys: (0..<UInt64(counts.count)).map { $0 }, counts: counts, sums: sums, anchor: anchor)
     }
 
-    /// A table with the given rows (distinct keys; `channels` sums per key). Its index is built
-    /// only if a key is ever looked up.
-    init(channels: Int, keys: [UInt64], counts: [Int64], sums: [Double], anchor: Double?) {
+    /// A table with the given rows (`channels` sums per key; distinct keys unless
+    /// `repeatsKeys`). Its index is built only if a key is ever looked up.
+    init(channels: Int, keys: [UInt64], counts: [Int64], sums: [Double], anchor: Double?, repeatsKeys: Bool = false) {
         precondition(keys.count == counts.count && sums.count == keys.count * channels)
         self.channels = channels
         capacity = keys.count
@@ -49,10 +55,12 @@ struct KeyTable: Sendable {
         self.counts = counts
         self.sums = sums
         self.anchor = anchor
+        self.repeatsKeys = repeatsKeys
     }
 
     /// Builds the index of `keys` (needed by `find` on a table made from arrays).
     mutating func buildIndex() {
+        precondition(!repeatsKeys, "the index of a table with repeated keys: consolidate it first")
         var size = 16
         while size < max(capacity, keys.count) * 2 { size <<= 1 }
         slots = Array(repeating: 0, count: size)
@@ -107,6 +115,8 @@ struct KeyTable: Sendable {
             self = other
             return
         }
+        if repeatsKeys { consolidate() }
+        if other.repeatsKeys { other.consolidate() }
         let shift = alignAnchors(with: other, decay: decay)
         for row in 0..<other.count {
             let mapped = if let mapping { mapping(other.keys[row]) } else { other.keys[row] }
@@ -162,12 +172,13 @@ struct KeyTable: Sendable {
     }
 
     /// Appends every row of `other` (keys translated by `mapping`), without combining equal
-    /// keys: cheaper than `merge` into a large table, whose random lookups miss the cache.
-    /// Call `consolidate()` before the table is used again.
+    /// keys (`repeatsKeys`): cheaper than `merge` into a large table, whose random lookups miss
+    /// the cache.
     mutating func append(_ other: KeyTable, decay: Decay? = nil, mapping: (UInt64) -> UInt64) {
         guard other.count > 0 else { return }
         let shift = alignAnchors(with: other, decay: decay)
         slots = []
+        repeatsKeys = true
         if keys.count + other.count > keys.capacity {
             // Grown fourfold rather than twofold: each growth copies every row so far, while the
             // room not yet filled costs address space only (its pages are touched as rows come).
@@ -238,6 +249,7 @@ struct KeyTable: Sendable {
         }
         // Mostly repeats: keep the distinct rows only, not the room for all of them.
         keepFirst(last + 1, shrinking: last + 1 < count / 2)
+        repeatsKeys = false
     }
 
     /// Makes `other`'s anchor and this table's agree (with decay): adopts `other`'s when this
