@@ -70,9 +70,10 @@ import Testing
             #expect(plain.allSatisfy { !$0.encodings.contains(.rleDictionary) && !$0.encodings.contains(.deltaBinaryPacked) })
             for (chosen, reference) in zip(chunks, plain) {
                 #expect(chosen.statistics == reference.statistics)
-                // Sorted runs are a little smaller as PLAIN + zstd, but their dictionary is chosen
-                // for its speed; within twice the size.
-                let bound = chosen.pathInSchema == ["sorted_runs"] ? 2 * reference.totalCompressedSize : reference.totalCompressedSize
+                // Under zstd, sorted runs are smaller as PLAIN, but their dictionary is chosen for
+                // its speed: within twice the size.
+                let runs = chosen.pathInSchema == ["sorted_runs"] && compression != .none
+                let bound = runs ? 2 * reference.totalCompressedSize : reference.totalCompressedSize
                 #expect(chosen.totalCompressedSize <= bound, "\(chosen.pathInSchema) \(compression)")
             }
         }

@@ -105,7 +105,7 @@ import Testing
                 == appended.sums.map(\.bitPattern))
     }
 
-    /// Appending batches (keys mapped, some left out) then consolidating gives each key's count
+    /// Appending batches (keys mapped) then consolidating gives each key's count
     /// and its sums added in append order, sorted by key: against a plain reference, for a few
     /// distinct keys (every row a repeat), one key, one row and no rows.
     @Test(arguments: [0, 1, 2, 5, 4_000])
@@ -172,6 +172,23 @@ import Testing
         var adopted = KeyTable(channels: 2)
         adopted.merge(repeated, mapping: nil)
         #expect(adopted.repeatsKeys && bits(adopted) == bits(repeated))
+    }
+
+    /// A partial's counts read back from the state cache as they were saved: rows, bits, and
+    /// whether keys repeat.
+    @Test(arguments: [false, true])
+    func aPartialsCountsReadBackAsSaved(consolidated: Bool) throws {
+        var partial = FilePartial(roles: 2, channels: 2)
+        var batch = KeyTable(channels: 2, capacity: 4)
+        batch.add(key: 5 << 32 | 1, count: 1, 0.5, 1.5)
+        batch.add(key: 3 << 32, count: 2, 2.5, -1)
+        for _ in 0..<2 { partial.keys.append(batch) { $0 } }
+        if consolidated { partial.keys.consolidate() }
+        let read = try #require(FilePartial.decoded(partial.encoded(), roles: 2, channels: 2))
+        #expect(read.keys.repeatsKeys == !consolidated)
+        #expect(read.keys.count == (consolidated ? 2 : 4))
+        #expect(read.keys.keys == partial.keys.keys && read.keys.counts == partial.keys.counts)
+        #expect(read.keys.sums.map(\.bitPattern) == partial.keys.sums.map(\.bitPattern))
     }
 
     /// Removing empty rows keeps, in order, every row with a count or a first sum (a weight-0

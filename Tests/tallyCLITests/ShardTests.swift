@@ -122,6 +122,37 @@ import Testing
         #expect(try Data(contentsOf: vocabulary) == expectedVocabulary, "the written-back vocabulary differs")
     }
 
+    /// A run of one file keeps its pairs as they were appended, and the reducer combines them;
+    /// with decay and an OOV bucket, that must give the bytes of the combined partial that the
+    /// state cache saves and reads back. A whole sample day (several batches) over a vocabulary
+    /// already saved, so that the file's ids are not the run's.
+    @Test func oneFileGivesTheSameBytesCountedSavedAndReadBack() throws {
+        let folder = try Self.sandbox()
+        defer { EndToEnd.cleanUp(folder) }
+        let logs = folder.appendingPathComponent("logs")
+        try FileManager.default.removeItem(at: logs)
+        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: EndToEnd.sampleData.appendingPathComponent("logs/2024-11-19.csv.zst"),
+                                         to: logs.appendingPathComponent("day.csv.zst"))
+        let vocabulary = folder.appendingPathComponent("vocab/items.parquet")
+        try Self.tally(["run", "sharded.yaml", "--var", "out=first"], in: folder)
+        let saved = try Data(contentsOf: vocabulary)
+        var outputs: [[String: Data]] = []
+        for state in [nil, "state", "state"] {
+            try? FileManager.default.removeItem(at: folder.appendingPathComponent("out"))
+            try saved.write(to: vocabulary)
+            try Self.tally(["run", "sharded.yaml", "--var", "out=out"] + (state.map { ["--state", $0] } ?? []), in: folder)
+            outputs.append(try Self.published(folder.appendingPathComponent("out")))
+        }
+        let data = try #require(outputs[0]["summary.json"])
+        let summary = try #require(JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect((summary["rows"] as? [String: Any])?["kept"] as? Int == 100_000)
+        for (file, bytes) in outputs[0] {
+            #expect(outputs[1][file] == bytes, "saving the partial changed \(file)")
+            #expect(outputs[2][file] == bytes, "reading the partial back changed \(file)")
+        }
+    }
+
     @Test func reduceNamesTheFilesWithoutAPartialAndPublishesNothing() throws {
         let folder = try Self.sandbox()
         defer { EndToEnd.cleanUp(folder) }

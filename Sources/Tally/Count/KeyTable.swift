@@ -11,8 +11,9 @@
 /// keys), never a one-hot matrix. Not thread-safe.
 ///
 /// After `append`, a key may have several rows (`repeatsKeys`): their sums are added, in row
-/// order, by `consolidate()`, which whatever needs one row per key calls first. A table of pairs
-/// is consolidated once, as the reducer sorts it into its final order, not once per file.
+/// order, by `consolidate()`, which whatever needs one row per key calls first. A run of one file
+/// whose partial is not saved sorts its pairs once, as the reducer puts them in their final
+/// order, rather than once more at the end of the file.
 struct KeyTable: Sendable {
     let channels: Int
     /// The keys, in first-insertion order.
@@ -78,15 +79,6 @@ struct KeyTable: Sendable {
     @inline(__always)
     func sum(_ row: Int, _ channel: Int) -> Double { sums[row &* channels &+ channel] }
 
-    /// Removes every key, keeping the allocated storage.
-    mutating func removeAll() {
-        keys.removeAll(keepingCapacity: true)
-        counts.removeAll(keepingCapacity: true)
-        sums.removeAll(keepingCapacity: true)
-        for i in slots.indices { slots[i] = 0 }
-        anchor = nil
-    }
-
     /// Adds `count` rows and the values `v0, v1, v2` (channels 0, 1, 2; extra ones ignored).
     @inline(__always)
     mutating func add(key: UInt64, count: Int64, _ v0: Double, _ v1: Double = 0, _ v2: Double = 0) {
@@ -102,15 +94,16 @@ struct KeyTable: Sendable {
 
     /// Adds every row of `other`, keys translated by `mapping` (a nil key leaves the row out; no
     /// mapping keeps the keys as they are), in `other`'s row order; with `decay`, `other`'s sums
-    /// are first moved to this table's anchor.
+    /// are first moved to this table's anchor. Either table with repeated keys is consolidated
+    /// first, unless this one is empty.
     mutating func merge(_ other: consuming KeyTable, decay: Decay? = nil, mapping: ((UInt64) -> UInt64?)?) {
         guard other.count > 0 else { return }
         if count == 0 && anchor == nil {
             // Into an empty table: `other`'s rows become this table's, keys mapped in place, no
             // hashing (the index is built only if a key is looked up later) and no copy unless
-            // something else holds them (a state cache's save, a reused partial). Mapped keys
-            // stay distinct (mappings of ids are one to one), and the sums are unchanged, so this
-            // is the same as adding them.
+            // something else holds them (a state cache's save, a reused partial). Mappings of
+            // ids are one to one and the sums are unchanged, so this is the same as adding them,
+            // but that repeated keys stay repeated (combined when something needs them so).
             if let mapping { other.mapKeys(mapping) }
             self = other
             return
@@ -217,7 +210,7 @@ struct KeyTable: Sendable {
             sums.append(contentsOf: repeatElement(0, count: rows * channels - sums.count))
         }
         // Rows land all over a large table: ask for the lines a few rows ahead (see
-        // `IdTable.insertAll`).
+        // `IdTable.insertEach`).
         let distance = 8
         for row in 0..<other.count {
             if row + distance < other.count {

@@ -130,6 +130,12 @@ enum Reducer {
         }
 
         var run = counts
+        // Rows that repeat a key (the pairs of a run of one file, unsaved) are added together by
+        // `Rows` as it sorts them, to the same sums a saved partial holds. Sums moved to the
+        // reference time must be moved once per key, though, as a saved partial's are; and ids
+        // added into the OOV bucket must come in one order, the run's keys', whether the file
+        // was counted now or read back.
+        if run.repeatsKeys && counter.decay != nil || mappings.contains(where: \.hasBucket) { run.consolidate() }
         if let decay = counter.decay, let latest = fold.latestTime {
             switch decay.reference {
             case .end: reduction.referenceTime = latest

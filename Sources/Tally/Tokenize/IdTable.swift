@@ -44,14 +44,6 @@ struct IdTable {
     /// The number of distinct keys.
     var count: Int { ends.count }
 
-    /// Removes every key, keeping the allocated storage.
-    mutating func removeAll() {
-        arena.removeAll(keepingCapacity: true)
-        ends.removeAll(keepingCapacity: true)
-        hashes.removeAll(keepingCapacity: true)
-        for i in slots.indices { slots[i] = 0 }
-    }
-
     /// Lets go of what finding and inserting keys take (the slots and the hashes, half of the
     /// table), keeping the keys: for a table only read by id from then on. Looking a key up or
     /// inserting one afterwards traps.
@@ -181,7 +173,7 @@ struct IdTable {
     }
 
     /// Asks for the cache line of key `id`'s bounds: the first stage of reading keys in an
-    /// order of their own (see `insertAll`), a few keys ahead of `prefetchKey`.
+    /// order of their own (see `insertEach`), a few keys ahead of `prefetchKey`.
     @inline(__always)
     func prefetchBounds(_ id: Int32) { ends.prefetch(max(0, Int(id) - 1)) }
 

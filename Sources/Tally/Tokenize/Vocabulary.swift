@@ -117,7 +117,7 @@ struct Vocabulary {
         }
         var entries = VocabularyEntries(hasBucket: mapping.hasBucket, counts: counts, idBytes: idBytes)
         // In index order the ids are all over the table: their bounds and bytes are asked for a
-        // few ids ahead (see `IdTable.insertAll`).
+        // few ids ahead (see `IdTable.insertEach`).
         let distance = 8
         for (index, id) in idOfIndex.enumerated() {
             if index + 2 * distance < idOfIndex.count, idOfIndex[index + 2 * distance] >= 0 {
