@@ -57,12 +57,7 @@ extension LocalIds {
     /// the id here of each of `other`'s ids.
     mutating func absorb(_ other: LocalIds, addingRows: Bool) -> [Int32] {
         let mapping = table.insertAll(of: other.table)
-        if !other.firstLine.isEmpty {
-            // New ids come in order, right after the ones already here.
-            for (theirs, mine) in mapping.enumerated() where Int(mine) == firstLine.count {
-                firstLine.append(other.firstLine[theirs])
-            }
-        }
+        if !other.firstLine.isEmpty { keepFirstLines(of: mapping) { other.firstLine[$0] } }
         guard addingRows else { return mapping }
         rows.append(contentsOf: repeatElement(0, count: table.count - rows.count))
         let distance = 8

@@ -135,7 +135,7 @@ enum Reducer {
         // reference time must be moved once per key, though, as a saved partial's are; and ids
         // added into the OOV bucket must come in one order, the run's keys', whether the file
         // was counted now or read back.
-        if run.repeatsKeys && counter.decay != nil || mappings.contains(where: \.hasBucket) { run.consolidate() }
+        if (run.repeatsKeys && counter.decay != nil) || mappings.contains(where: \.hasBucket) { run.consolidate() }
         if let decay = counter.decay, let latest = fold.latestTime {
             switch decay.reference {
             case .end: reduction.referenceTime = latest

@@ -43,6 +43,25 @@ struct LocalIds: Sendable {
     init(capacity: Int = 256) {
         table = IdTable(capacity: max(16, capacity))
     }
+
+    /// Inserts `keys` in order; returns the local id of each. Counts each one's rows and, with
+    /// `firstLine`, keeps the line (`firstLine(i)` for `keys[i]`) of each new one.
+    mutating func insert(_ keys: UnsafeBufferPointer<UnsafeRawBufferPointer>, firstLine line: ((Int) -> Int)?) -> [Int32] {
+        let hashes = keys.map(idHash)
+        let ids = hashes.withUnsafeBufferPointer { table.insertEach(keys, hashes: $0) }
+        rows.append(contentsOf: repeatElement(0, count: table.count - rows.count))
+        rows.withUnsafeMutableBufferPointer { rows in
+            for id in ids { rows[Int(id)] += 1 }
+        }
+        if let line { keepFirstLines(of: ids, line) }
+        return ids
+    }
+
+    /// Keeps `line(i)` as the first line of `ids[i]` for each id of `ids` seen for the first
+    /// time: new ids come in order, right after the ones already here.
+    mutating func keepFirstLines(of ids: [Int32], _ line: (Int) -> Int) {
+        for (i, id) in ids.enumerated() where Int(id) == firstLine.count { firstLine.append(line(i)) }
+    }
 }
 
 /// A row that could not be used, with where it is and why.

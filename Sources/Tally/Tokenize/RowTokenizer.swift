@@ -117,21 +117,3 @@ struct RowTokenizer: Sendable {
         }
     }
 }
-
-extension LocalIds {
-    /// Inserts `keys` in order; returns the local id of each. Counts each one's rows and, with
-    /// `firstLine`, keeps the line (`firstLine(i)` for `keys[i]`) of each new one.
-    mutating func insert(_ keys: UnsafeBufferPointer<UnsafeRawBufferPointer>, firstLine line: ((Int) -> Int)?) -> [Int32] {
-        let hashes = keys.map(idHash)
-        let ids = hashes.withUnsafeBufferPointer { table.insertEach(keys, hashes: $0) }
-        rows.append(contentsOf: repeatElement(0, count: table.count - rows.count))
-        rows.withUnsafeMutableBufferPointer { rows in
-            for id in ids { rows[Int(id)] += 1 }
-        }
-        if let line {
-            // New ids come in order, right after the ones already here.
-            for (i, id) in ids.enumerated() where Int(id) == firstLine.count { firstLine.append(line(i)) }
-        }
-        return ids
-    }
-}
