@@ -93,14 +93,19 @@ enum ChunkStatistics {
             if let candidateSources {
                 for source in candidateSources { visit(source) }
             } else if let indices = rows.indices {
-                // Indexed rows repeat their values: each is compared once, however often it comes.
+                // Indexed rows repeat their values: each is compared once, however often it comes,
+                // and in source order, so that a chunk of many distinct values reads their bytes
+                // front to back instead of all over the column (B2's item ids: 0.15 s of CPU before).
                 var seen = [UInt64](repeating: 0, count: (column.count + 63) / 64)
                 for row in 0..<buffer.rowCount where buffer.isValid(row) {
                     let source = Int(indices[row])
-                    let (word, bit) = (source >> 6, UInt64(1) << UInt64(source & 63))
-                    if seen[word] & bit == 0 {
-                        seen[word] |= bit
-                        visit(source)
+                    seen[source >> 6] |= UInt64(1) << UInt64(source & 63)
+                }
+                for (word, bits) in seen.enumerated() {
+                    var rest = bits
+                    while rest != 0 {
+                        visit(word << 6 | rest.trailingZeroBitCount)
+                        rest &= rest - 1
                     }
                 }
             } else {
