@@ -21,18 +21,18 @@ final class ZstdCompressor {
 
     deinit { ZSTD_freeCCtx(context) }
 
-    /// Replaces `output` with one zstd frame holding `input`.
-    func compress(_ input: [UInt8], level: Int, into output: inout [UInt8]) throws {
+    /// Writes one zstd frame holding `input` to the front of `scratch`, which grows to zstd's
+    /// bound for `input` when smaller and is otherwise reused as it is (no allocation, no copy);
+    /// returns the frame's size.
+    func compress(_ input: [UInt8], level: Int, into scratch: inout [UInt8]) throws -> Int {
         let bound = ZSTD_compressBound(input.count)
-        output.removeAll(keepingCapacity: true)
-        output.reserveCapacity(bound)
-        let written = try input.withUnsafeBytes { source in
-            try [UInt8](unsafeUninitializedCapacity: bound) { buffer, initialized in
-                initialized = try check(ZSTD_compressCCtx(context, buffer.baseAddress, bound,
-                                                          source.baseAddress, source.count, Int32(level)), "compressing a page")
+        if scratch.count < bound { scratch = [UInt8](repeating: 0, count: bound) }
+        return try input.withUnsafeBytes { source in
+            try scratch.withUnsafeMutableBytes { target in
+                try check(ZSTD_compressCCtx(context, target.baseAddress, target.count,
+                                            source.baseAddress, source.count, Int32(level)), "compressing a page")
             }
         }
-        output.append(contentsOf: written)
     }
 }
 

@@ -4,7 +4,7 @@
 struct ColumnChunkWriter {
     let options: ParquetWriterOptions
     let compressor: ZstdCompressor?
-    /// Reused page buffers.
+    /// Reused page buffers: the page's bytes, and their zstd frame at the front of `compressed`.
     var body: [UInt8] = []
     var compressed: [UInt8] = []
     private var indexScratch: [UInt32] = []
@@ -77,18 +77,18 @@ struct ColumnChunkWriter {
     /// The size of `bytes` once compressed with the file's codec.
     private func storedSize(_ bytes: [UInt8]) -> Int {
         guard case .zstd(let level) = options.compression, let compressor else { return bytes.count }
-        var out: [UInt8] = []
-        return (try? compressor.compress(bytes, level: level, into: &out)).map { out.count } ?? bytes.count
+        var frame: [UInt8] = []
+        return (try? compressor.compress(bytes, level: level, into: &frame)) ?? bytes.count
     }
 
     /// Compresses `body` and appends it behind its page header. `values` is the dictionary's
     /// entry count for a dictionary page, the page's row count for a data page.
     private mutating func writePage(_ column: ParquetColumn, _ type: PageType, values: Int, encoding: ParquetEncoding,
                                     to chunk: inout [UInt8], totals: inout Totals) throws {
-        var stored = body
+        var stored = body[...]
         if case .zstd(let level) = options.compression, let compressor {
-            try compressor.compress(body, level: level, into: &compressed)
-            stored = compressed
+            let size = try compressor.compress(body, level: level, into: &compressed)
+            stored = compressed[..<size]
         }
         guard let uncompressedSize = Int32(exactly: body.count), let storedSize = Int32(exactly: stored.count),
               let count = Int32(exactly: values) else {
