@@ -29,18 +29,16 @@ struct Outputs {
         // With embedding bags the loss is on the bags, not on the counts: no `grad`.
         if reduction.bags == nil { columns.append(ParquetColumn("grad", .double)) }
         columns += reduction.derivatives.map { ParquetColumn("d_value_d_\($0.parameter.rawValue)", .double) }
-        // A row group at a time: its id columns are indices, cheap to make whole, and when the
-        // table is one row group its numbers are the reduction's own arrays (an array made from
-        // a slice of all of another shares its storage), written without a copy.
-        try writeSliced("counts.parquet", columns: columns, rows: reduction.counts.count, sliceRows: options.rowGroupRows) { rows in
-            var batch: [ColumnBatch] = reduction.columns.map { ColumnBatch(.int32(Array($0[rows]))) }
-            if reduction.shape.hasTime { batch.append(ColumnBatch(.int64(Array(reduction.bins[rows])))) }
-            batch += roles.indices.map { part in reduction.partEntries[part].idColumn(reduction.columns[part][rows]) }
-            batch += [ColumnBatch(.int64(Array(reduction.counts[rows]))), ColumnBatch(.double(Array(reduction.values[rows])))]
-            if reduction.bags == nil { batch.append(ColumnBatch(.double(Array(reduction.gradient[rows])))) }
-            batch += reduction.derivatives.map { ColumnBatch(.double(Array($0.values[rows]))) }
-            return batch
-        }
+        // The reduction's own arrays, whole: the writer copies each row group's rows into
+        // buffers it reuses (no fresh memory per row group), and takes a table of one row group
+        // (B1's, B3's) as it is, with no copy. The id columns are indices into the vocabularies.
+        var batch: [ColumnBatch] = reduction.columns.map { ColumnBatch(.int32($0)) }
+        if reduction.shape.hasTime { batch.append(ColumnBatch(.int64(reduction.bins))) }
+        batch += roles.indices.map { part in reduction.partEntries[part].idColumn(reduction.columns[part]) }
+        batch += [ColumnBatch(.int64(reduction.counts)), ColumnBatch(.double(reduction.values))]
+        if reduction.bags == nil { batch.append(ColumnBatch(.double(reduction.gradient))) }
+        batch += reduction.derivatives.map { ColumnBatch(.double($0.values)) }
+        try write("counts.parquet", columns: columns, batch: batch, rows: reduction.counts.count)
     }
 
     /// `vocab_<role>.parquet` for every tokenized role.

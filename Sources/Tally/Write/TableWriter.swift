@@ -4,7 +4,7 @@ import Parquet
 enum TableWriter {
     /// Writes a whole table to `path`.
     static func write(path: String, columns: [ParquetColumn], batch: [ColumnBatch], options: ParquetWriterOptions) throws {
-        let writer = try open(path: path, columns: columns, options: options)
+        let writer = try open(path: path, columns: columns, options: options, rows: batch.first?.count)
         try append(to: writer, batch)
         try close(writer)
     }
