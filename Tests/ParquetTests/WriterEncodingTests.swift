@@ -300,6 +300,45 @@ import Testing
         #expect(!short.same && short.values == values)
         let part = buffered(expecting: 500, rows: 250..<750)
         #expect(!part.same && part.values == Array(values[250..<750]))
+
+        // Indexed rows' indices likewise.
+        let ids = ByteArrayColumn(["a", "b", "c"])
+        let indices: [Int32] = (0..<1000).map { Int32($0 % 3) }
+        let indicesAddress = indices.withUnsafeBufferPointer { $0.baseAddress }
+        var strings = ColumnBuffer(ParquetColumn("s", .string))
+        strings.expect(rows: 1000)
+        strings.append(ColumnBatch(.indexed(IndexedByteArrays(values: ids, indices: indices))), rows: 0..<1000)
+        guard case .indexed(let held) = strings.values else { Issue.record("not indexed"); return }
+        #expect(held.indices.withUnsafeBufferPointer { $0.baseAddress } == indicesAddress && held.indices == indices)
+    }
+
+    /// A buffer emptied for the next row group keeps its storage, numbers and indexed rows'
+    /// indices alike; a caller's array taken whole is let go.
+    @Test func anEmptiedBufferKeepsItsStorageForTheNextRowGroup() {
+        let ids = ByteArrayColumn(["a", "b", "c"])
+        let indices: [Int32] = (0..<3000).map { Int32($0 % 3) }
+        let numbers: [Int64] = (0..<3000).map { $0 }
+        var strings = ColumnBuffer(ParquetColumn("s", .string))
+        var integers = ColumnBuffer(ParquetColumn("n", .int64))
+        for group in 0..<3 {
+            let rows = group * 1000..<(group + 1) * 1000
+            strings.expect(rows: 1000)
+            integers.expect(rows: 1000)
+            strings.append(ColumnBatch(.indexed(IndexedByteArrays(values: ids, indices: indices))), rows: rows)
+            integers.append(ColumnBatch(.int64(numbers)), rows: rows)
+            #expect(strings.byteRows?.indices == Array(indices[rows]))
+            #expect(integers.values == .int64(Array(numbers[rows])))
+            strings.removeAll()
+            integers.removeAll()
+            guard case .int64(let kept) = integers.values else { Issue.record("not int64"); return }
+            #expect(kept.isEmpty && kept.capacity >= 1000, "row group \(group)")
+            #expect(strings.spareIndices.isEmpty && strings.spareIndices.capacity >= 1000, "row group \(group)")
+        }
+        var whole = ColumnBuffer(ParquetColumn("s", .string))
+        whole.expect(rows: 3000)
+        whole.append(ColumnBatch(.indexed(IndexedByteArrays(values: ids, indices: indices))), rows: 0..<3000)
+        whole.removeAll()
+        #expect(whole.spareIndices.capacity == 0)
     }
 
     static let words = ["alpha", "", "ω-omega", "日本語", "zeta", "é", "Zulu"]

@@ -10,8 +10,11 @@ struct ColumnBuffer {
     /// The rows the current row group is expected to hold (0 when unknown), for the room its
     /// first batch makes.
     private var expectedRows = 0
-    /// Whether the numbers buffered are a caller's array, taken whole: not storage to keep.
+    /// Whether the numbers or indices buffered are a caller's array, taken whole: not storage
+    /// to keep.
     private var holdsCallersArray = false
+    /// The last row group's index storage, emptied, for the next one's indexed rows.
+    private(set) var spareIndices: [Int32] = []
 
     init(_ column: ParquetColumn) {
         self.column = column
@@ -48,9 +51,9 @@ struct ColumnBuffer {
             values = .byteArray(mine)
         case .indexed(let theirs):
             if rowCount == 0 {
-                var indices: [Int32] = []
-                indices.reserveCapacity(max(expectedRows, rows.count))
-                indices.append(contentsOf: theirs.indices[rows])
+                var indices = spareIndices
+                spareIndices = []
+                append(rows, of: theirs.indices, to: &indices)
                 values = .indexed(IndexedByteArrays(values: theirs.values, indices: indices))
             } else if case .indexed(var mine) = values, mine.values == theirs.values {
                 values = .byteArray(ByteArrayColumn())
@@ -109,8 +112,8 @@ struct ColumnBuffer {
         if column.nullable { validity.reserveCapacity(rows) }
     }
 
-    /// Empties the buffer, keeping the storage of numbers and copied byte arrays (but not a
-    /// caller's array, taken whole).
+    /// Empties the buffer, keeping the storage of numbers, indices and copied byte arrays (but
+    /// not a caller's array, taken whole).
     mutating func removeAll() {
         switch values {
         case _ where holdsCallersArray:
@@ -131,8 +134,10 @@ struct ColumnBuffer {
             values = .byteArray(ByteArrayColumn())
             v.removeAll()
             values = .byteArray(v)
-        case .indexed:
+        case .indexed(var indexed):
             values = .byteArray(ByteArrayColumn())
+            indexed.indices.removeAll(keepingCapacity: true)
+            spareIndices = indexed.indices
         }
         validity.removeAll(keepingCapacity: true)
         expectedRows = 0

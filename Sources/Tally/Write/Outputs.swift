@@ -31,7 +31,9 @@ struct Outputs {
         columns += reduction.derivatives.map { ParquetColumn("d_value_d_\($0.parameter.rawValue)", .double) }
         // The reduction's own arrays, whole: the writer copies each row group's rows into
         // buffers it reuses (no fresh memory per row group), and takes a table of one row group
-        // (B1's, B3's) as it is, with no copy. The id columns are indices into the vocabularies.
+        // (B1's, B3's) as it is, with no copy. The id columns are indices into the vocabularies,
+        // with, for a role with an OOV bucket, a validity flag per row (a byte, against the
+        // reduction's 30 or more).
         var batch: [ColumnBatch] = reduction.columns.map { ColumnBatch(.int32($0)) }
         if reduction.shape.hasTime { batch.append(ColumnBatch(.int64(reduction.bins))) }
         batch += roles.indices.map { part in reduction.partEntries[part].idColumn(reduction.columns[part]) }
