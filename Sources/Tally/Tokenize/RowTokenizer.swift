@@ -105,7 +105,7 @@ struct RowTokenizer: Sendable {
                 events.records.append(Int32(r))
                 events.rowsKept += 1
             }
-            // The kept rows' ids, role by role, in one batched pass each (see `IdTable.insertEach`).
+            // The kept rows' ids, role by role, in one pass each.
             let kept = events.records
             for (k, f) in layout.idFields.enumerated() {
                 let keys = kept.map { field(Int($0), f) }
