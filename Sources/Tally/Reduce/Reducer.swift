@@ -134,8 +134,9 @@ enum Reducer {
         // `Rows` as it sorts them, to the same sums a saved partial holds. Sums moved to the
         // reference time must be moved once per key, though, as a saved partial's are; and ids
         // added into the OOV bucket must come in one order, the run's keys', whether the file
-        // was counted now or read back.
-        if (run.repeatsKeys && counter.decay != nil) || mappings.contains(where: \.hasBucket) { run.consolidate() }
+        // was counted now or read back. (A bucket no id goes to changes nothing: each final key
+        // is then one key of the run, whose rows `Rows` adds in the order they came.)
+        if (run.repeatsKeys && counter.decay != nil) || mappings.contains(where: \.fillsBucket) { run.consolidate() }
         if let decay = counter.decay, let latest = fold.latestTime {
             switch decay.reference {
             case .end: reduction.referenceTime = latest

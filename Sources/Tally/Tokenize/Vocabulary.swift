@@ -94,10 +94,13 @@ struct Vocabulary {
                              "\(role.rawValue) id '\(id)' is out of vocabulary (seen \(counts[first]) time(s); \(outOfVocabularyReason)) and oov is 'fail'")
         }
         let oovIndex: Int32 = bucket ? 0 : VocabularyMapping.dropped
+        var outOfVocabulary = false
         for i in finalIndex.indices where finalIndex[i] == VocabularyMapping.outOfVocabulary {
             finalIndex[i] = oovIndex
+            outOfVocabulary = true
         }
-        return VocabularyMapping(role: role, finalIndex: finalIndex, size: Int(nextIndex), hasBucket: bucket)
+        return VocabularyMapping(role: role, finalIndex: finalIndex, size: Int(nextIndex), hasBucket: bucket,
+                                 fillsBucket: bucket && outOfVocabulary)
     }
 
     /// The vocabulary table: one row per final index, sorted by index (`vocab_<role>.parquet`).
@@ -159,6 +162,9 @@ struct VocabularyMapping: Sendable {
     /// The number of indices, the OOV bucket included.
     let size: Int
     let hasBucket: Bool
+    /// Whether some id of the run goes to the bucket: then several ids share index 0. Without
+    /// one, the mapping is one to one.
+    let fillsBucket: Bool
 }
 
 /// The rows of a vocabulary table, indexed by final index.
