@@ -51,7 +51,7 @@ import Testing
             #expect(ids == expected)
         }
         #expect(bulk.count == single.count)
-        #expect(bulk.arena == single.arena && bulk.ends == single.ends && bulk.hashes == single.hashes)
+        #expect(bulk.keyBytes == single.keyBytes && bulk.keyEnds == single.keyEnds && bulk.hashes == single.hashes)
         for id in 0..<single.count { #expect(single.withKey(Int32(id)) { bulk.find($0) } == Int32(id)) }
     }
 

@@ -122,8 +122,8 @@ struct ByteReader {
 extension ByteWriter {
     /// An id table: its keys back to back, their ends and their hashes.
     mutating func write(_ table: IdTable) {
-        write(bytes: table.arena)
-        write(array: table.ends)
+        write(bytes: table.keyBytes)
+        write(array: table.keyEnds)
         write(array: table.hashes)
     }
 }
@@ -131,8 +131,8 @@ extension ByteWriter {
 extension ByteReader {
     /// An id table as `ByteWriter.write(_: IdTable)` wrote it; nil when it is not a valid one.
     mutating func idTable() throws -> IdTable? {
-        let arena = try bytesValue()
+        let keys = try bytesValue()
         let ends = try array(of: Int.self), hashes = try array(of: UInt32.self)
-        return IdTable(arena: arena, ends: ends, hashes: hashes)
+        return IdTable(keys: keys, ends: ends, hashes: hashes)
     }
 }

@@ -2,21 +2,28 @@ import Foundation
 
 /// Maps byte strings to dense `Int32` ids in first-insertion order: 0, 1, 2, …
 ///
-/// Open addressing with linear probing over a power-of-two slot array; each slot holds the id
-/// plus one and the key's 32-bit hash (`idHash`), so most mismatches are rejected without
-/// touching the key bytes. Keys live back to back in one arena, in id order. No allocation per
-/// lookup.
+/// Open addressing with linear probing over a power-of-two slot array. Each key is a record in
+/// one arena, in id order: its id and its length (4 bytes each), then its bytes. A slot holds
+/// where the key's bytes start and 24 bits of its 32-bit hash (`idHash`), so most mismatches
+/// are rejected without touching the arena, and a lookup reads two cache lines: the slot, then
+/// the record with the id, the length and the bytes together. (With the ids in the slots and
+/// the keys' bounds in an array by id, a lookup in a table out of the cache waited for three.)
+/// No allocation per lookup.
 /// Not thread-safe: each worker owns its own tables.
 struct IdTable {
-    /// Key bytes, back to back in id order.
-    private(set) var arena: [UInt8] = []
-    /// `ends[id]` is one past the last byte of key `id` in `arena`.
-    private(set) var ends: [Int] = []
+    /// The records, in id order.
+    private var records: [UInt8] = []
+    /// `starts[id]`: where key `id`'s bytes start in `records`.
+    private var starts: [Int] = []
     /// The hash of each key, so that moving keys to another table never hashes them again.
     private(set) var hashes: [UInt32] = []
-    /// 0 = empty, else (hash << 32) | (id + 1).
+    /// 0 = empty, else (hash >> 8) << 40 | the start of the key's bytes (never 0: the record's
+    /// id and length come first).
     private var slots: [UInt64]
     private var mask: Int
+
+    private static let headerBytes = 8
+    private static let startBits: UInt64 = 40
 
     init(capacity: Int = 1024) {
         var size = 16
@@ -25,15 +32,16 @@ struct IdTable {
         mask = size - 1
     }
 
-    /// The table of the keys in `arena` (ends and hashes as `arena`, `ends` and `hashes` give
-    /// them), in that order; nil unless each hash is its key's and the keys are distinct.
-    init?(arena: [UInt8], ends: [Int], hashes: [UInt32]) {
+    /// The table of the keys in `keys`, back to back (ending where `ends` says, hashed as
+    /// `hashes` says), in that order; nil unless each hash is its key's and the keys are
+    /// distinct.
+    init?(keys: [UInt8], ends: [Int], hashes: [UInt32]) {
         guard ends.count == hashes.count else { return nil }
         self.init(capacity: ends.count)
         var start = 0
         for (end, hash) in zip(ends, hashes) {
-            guard end >= start, end <= arena.count else { return nil }
-            let inserted = arena[start..<end].withUnsafeBytes { key in
+            guard end >= start, end <= keys.count else { return nil }
+            let inserted = keys[start..<end].withUnsafeBytes { key in
                 idHash(key) == hash && insert(key, hash: hash).inserted
             }
             guard inserted else { return nil }
@@ -42,26 +50,49 @@ struct IdTable {
     }
 
     /// The number of distinct keys.
-    var count: Int { ends.count }
+    var count: Int { starts.count }
 
-    /// Lets go of what finding and inserting keys take (the slots and the hashes, half of the
-    /// table), keeping the keys: for a table only read by id from then on. Looking a key up or
-    /// inserting one afterwards traps.
+    /// The keys back to back, in id order (with `keyEnds`, the table as it is saved).
+    var keyBytes: [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(records.count - count * Self.headerBytes)
+        for id in 0..<count { withKey(Int32(id)) { $0.withMemoryRebound(to: UInt8.self) { bytes.append(contentsOf: $0) } } }
+        return bytes
+    }
+
+    /// One past the last byte of each key in `keyBytes`.
+    var keyEnds: [Int] {
+        var end = 0
+        return (0..<count).map { id in
+            end += keyLength(Int32(id))
+            return end
+        }
+    }
+
+    /// Lets go of what finding and inserting keys take (the slots and the hashes), keeping the
+    /// keys: for a table only read by id from then on. Looking a key up or inserting one
+    /// afterwards traps.
     mutating func dropIndex() {
         slots = []
         hashes = []
         mask = 0
     }
 
-    /// Where key `id`'s bytes sit in `arena`.
+    /// Where key `id`'s bytes sit in `records`.
     @inline(__always)
     private func bounds(_ id: Int32) -> Range<Int> {
-        let i = Int(id)
-        return (i == 0 ? 0 : ends[i - 1])..<ends[i]
+        let start = starts[Int(id)]
+        return start..<start + storedLength(at: start)
+    }
+
+    /// The length of the key whose bytes start at `start`, from its record.
+    @inline(__always)
+    private func storedLength(at start: Int) -> Int {
+        records.withUnsafeBytes { Int($0.loadUnaligned(fromByteOffset: start - 4, as: UInt32.self)) }
     }
 
     /// The bytes of key `id`.
-    func key(_ id: Int32) -> ArraySlice<UInt8> { arena[bounds(id)] }
+    func key(_ id: Int32) -> ArraySlice<UInt8> { records[bounds(id)] }
 
     /// The length in bytes of key `id`.
     func keyLength(_ id: Int32) -> Int { bounds(id).count }
@@ -70,13 +101,13 @@ struct IdTable {
     @inline(__always)
     func withKey<Result>(_ id: Int32, _ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
         let bounds = bounds(id)
-        return try arena.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[bounds])) }
+        return try records.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[bounds])) }
     }
 
     /// Whether key `a` comes before key `b` in byte order.
     func keyPrecedes(_ a: Int32, _ b: Int32) -> Bool {
         let (x, y) = (bounds(a), bounds(b))
-        let order = arena.withUnsafeBytes { memcmp($0.baseAddress! + x.lowerBound, $0.baseAddress! + y.lowerBound, min(x.count, y.count)) }
+        let order = records.withUnsafeBytes { memcmp($0.baseAddress! + x.lowerBound, $0.baseAddress! + y.lowerBound, min(x.count, y.count)) }
         return order != 0 ? order < 0 : x.count < y.count
     }
 
@@ -86,16 +117,9 @@ struct IdTable {
     }
 
     func find(_ key: UnsafeRawBufferPointer, hash: UInt32) -> Int32? {
-        let tag = UInt64(hash)
-        var slot = Int(hash) & mask
-        while true {
-            let entry = slots[slot]
-            if entry == 0 { return nil }
-            if entry >> 32 == tag {
-                let id = Int32(truncatingIfNeeded: entry & 0xFFFF_FFFF) - 1
-                if keyEquals(id, key) { return id }
-            }
-            slot = (slot + 1) & mask
+        switch probe(key, hash: hash) {
+        case .found(let id): id
+        case .absent: nil
         }
     }
 
@@ -106,35 +130,64 @@ struct IdTable {
     }
 
     mutating func insert(_ key: UnsafeRawBufferPointer, hash: UInt32) -> (id: Int32, inserted: Bool) {
-        let tag = UInt64(hash)
-        var slot = Int(hash) & mask
-        while true {
-            let entry = slots[slot]
-            if entry == 0 { break }
-            if entry >> 32 == tag {
-                let id = Int32(truncatingIfNeeded: entry & 0xFFFF_FFFF) - 1
-                if keyEquals(id, key) { return (id, false) }
-            }
-            slot = (slot + 1) & mask
+        let slot: Int
+        switch probe(key, hash: hash) {
+        case .found(let id): return (id, false)
+        case .absent(let empty): slot = empty
         }
-        let id = Int32(ends.count)
-        arena.append(contentsOf: key)
-        ends.append(arena.count)
+        let id = Int32(starts.count)
+        let header = UInt64(UInt32(id)) | UInt64(UInt32(key.count)) << 32
+        // Appended as typed bytes, which Array copies at once (a raw buffer goes byte by byte).
+        withUnsafeBytes(of: header.littleEndian) { $0.withMemoryRebound(to: UInt8.self) { records.append(contentsOf: $0) } }
+        let start = records.count
+        key.withMemoryRebound(to: UInt8.self) { records.append(contentsOf: $0) }
+        starts.append(start)
         hashes.append(hash)
-        slots[slot] = (tag << 32) | UInt64(id + 1)
-        if ends.count * 2 > slots.count { grow() }
+        slots[slot] = slotEntry(hash: hash, start: start)
+        if starts.count * 2 > slots.count { grow() }
         return (id, true)
+    }
+
+    private enum Probe {
+        case found(Int32)
+        /// The empty slot where the key would go.
+        case absent(Int)
+    }
+
+    @inline(__always)
+    private func probe(_ key: UnsafeRawBufferPointer, hash: UInt32) -> Probe {
+        let tag = UInt64(hash >> 8)
+        var slot = Int(hash) & mask
+        return records.withUnsafeBytes { records in
+            while true {
+                let entry = slots[slot]
+                if entry == 0 { return .absent(slot) }
+                if entry >> Self.startBits == tag {
+                    let start = Int(entry & (1 << Self.startBits - 1))
+                    if Int(records.loadUnaligned(fromByteOffset: start - 4, as: UInt32.self)) == key.count,
+                       key.isEmpty || bytesEqual(records.baseAddress! + start, key.baseAddress!, count: key.count) {
+                        return .found(records.loadUnaligned(fromByteOffset: start - 8, as: Int32.self))
+                    }
+                }
+                slot = (slot + 1) & mask
+            }
+        }
+    }
+
+    @inline(__always)
+    private func slotEntry(hash: UInt32, start: Int) -> UInt64 {
+        precondition(start < 1 << Self.startBits, "an id table holds at most 1 TiB of ids")
+        return UInt64(hash >> 8) << Self.startBits | UInt64(start)
     }
 
     /// Inserts every key of `other`, in `other`'s id order (so new keys get ids in that order);
     /// returns the id here of each of `other`'s keys.
     mutating func insertAll(of other: IdTable) -> [Int32] {
-        other.arena.withUnsafeBytes { arena in
+        other.records.withUnsafeBytes { records in
             let keys = [UnsafeRawBufferPointer](unsafeUninitializedCapacity: other.count) { keys, initialized in
-                var start = 0
-                for (i, end) in other.ends.enumerated() {
-                    keys.initializeElement(at: i, to: UnsafeRawBufferPointer(rebasing: arena[start..<end]))
-                    start = end
+                for (i, start) in other.starts.enumerated() {
+                    let length = Int(records.loadUnaligned(fromByteOffset: start - 4, as: UInt32.self))
+                    keys.initializeElement(at: i, to: UnsafeRawBufferPointer(rebasing: records[start..<start + length]))
                 }
                 initialized = other.count
             }
@@ -145,26 +198,23 @@ struct IdTable {
     }
 
     /// Inserts `keys` in order (with their hashes); returns the id of each. The same as calling
-    /// `insert` for each, but faster: a lookup in a table out of the cache waits for three lines
-    /// (the slot, the key's end, its bytes), so while one key is resolved, those of the keys a
-    /// few places ahead are already on their way (prefetched in stages), and the misses overlap
+    /// `insert` for each, but faster: a lookup in a table out of the cache waits for two lines
+    /// (the slot, then the key's record), so while one key is resolved, those of the keys a few
+    /// places ahead are already on their way (prefetched in stages), and the misses overlap
     /// instead of queueing. The prefetches are hints read from the table as it is; a key
     /// inserted or a table grown in between only costs one miss.
     mutating func insertEach(_ keys: UnsafeBufferPointer<UnsafeRawBufferPointer>, hashes: UnsafeBufferPointer<UInt32>) -> [Int32] {
         precondition(keys.count == hashes.count)
         let count = keys.count, distance = 8
         var ids = [Int32](repeating: 0, count: count)
-        for step in 0..<(count + 3 * distance) {
+        for step in 0..<(count + 2 * distance) {
             if step < count {
                 slots.prefetch(slotIndex(hashes[step]))
             }
-            if case 0..<count = step - distance, let id = likelyId(hashes[step - distance]) {
-                prefetchBounds(id)
+            if case 0..<count = step - distance, let start = likelyStart(hashes[step - distance]) {
+                records.prefetch(start - Self.headerBytes)
             }
-            if case 0..<count = step - 2 * distance, let id = likelyId(hashes[step - 2 * distance]) {
-                prefetchKey(id)
-            }
-            let i = step - 3 * distance
+            let i = step - 2 * distance
             if i >= 0 {
                 ids[i] = insert(keys[i], hash: hashes[i]).id
             }
@@ -172,42 +222,35 @@ struct IdTable {
         return ids
     }
 
-    /// Asks for the cache line of key `id`'s bounds: the first stage of reading keys in an
-    /// order of their own (see `insertEach`), a few keys ahead of `prefetchKey`.
+    /// Asks for the cache line of where key `id` starts: the first stage of reading keys in an
+    /// order of their own, a few keys ahead of `prefetchKey`.
     @inline(__always)
-    func prefetchBounds(_ id: Int32) { ends.prefetch(max(0, Int(id) - 1)) }
+    func prefetchBounds(_ id: Int32) { starts.prefetch(Int(id)) }
 
-    /// Asks for the first cache line of key `id`'s bytes.
+    /// Asks for the first cache line of key `id`'s record.
     @inline(__always)
-    func prefetchKey(_ id: Int32) { arena.prefetch(bounds(id).lowerBound) }
+    func prefetchKey(_ id: Int32) { records.prefetch(starts[Int(id)] - Self.headerBytes) }
 
     @inline(__always)
     private func slotIndex(_ hash: UInt32) -> Int { Int(hash) & mask }
 
-    /// The id in the first slot `hash` probes, if its tag matches: usually the key's id, but only
-    /// a hint (it may be another key's).
+    /// Where the bytes start of the key in the first slot `hash` probes, if its tag matches:
+    /// usually the key's, but only a hint (it may be another key's).
     @inline(__always)
-    private func likelyId(_ hash: UInt32) -> Int32? {
+    private func likelyStart(_ hash: UInt32) -> Int? {
         let entry = slots[slotIndex(hash)]
-        guard entry != 0, entry >> 32 == UInt64(hash) else { return nil }
-        return Int32(truncatingIfNeeded: entry & 0xFFFF_FFFF) - 1
-    }
-
-    private func keyEquals(_ id: Int32, _ key: UnsafeRawBufferPointer) -> Bool {
-        let bounds = bounds(id)
-        guard bounds.count == key.count else { return false }
-        if bounds.isEmpty { return true }
-        return arena.withUnsafeBytes { stored in bytesEqual(stored.baseAddress! + bounds.lowerBound, key.baseAddress!, count: bounds.count) }
+        guard entry != 0, entry >> Self.startBits == UInt64(hash >> 8) else { return nil }
+        return Int(entry & (1 << Self.startBits - 1))
     }
 
     private mutating func grow() {
         let size = slots.count * 2
         var newSlots = [UInt64](repeating: 0, count: size)
         let newMask = size - 1
-        for (i, hash) in hashes.enumerated() {
+        for (hash, start) in zip(hashes, starts) {
             var slot = Int(hash) & newMask
             while newSlots[slot] != 0 { slot = (slot + 1) & newMask }
-            newSlots[slot] = UInt64(hash) << 32 | UInt64(i + 1)
+            newSlots[slot] = slotEntry(hash: hash, start: start)
         }
         slots = newSlots
         mask = newMask
