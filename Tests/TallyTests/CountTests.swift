@@ -107,7 +107,8 @@ import Testing
 
     /// Appending batches (keys mapped) then consolidating gives each key's count
     /// and its sums added in append order, sorted by key: against a plain reference, for a few
-    /// distinct keys (every row a repeat), one key, one row and no rows.
+    /// distinct keys (every row a repeat), one key, one row and no rows; combined in one slice
+    /// and in several (whose bounds fall inside a key's rows, and past whole slices of one key).
     @Test(arguments: [0, 1, 2, 5, 4_000])
     func consolidatingSumsEachKeyInAppendOrder(distinct: Int) {
         var generator = SplitMix(seed: UInt64(distinct) + 3)
@@ -131,12 +132,28 @@ import Testing
             }
             table.append(batch, mapping: mapping)
         }
-        table.consolidate()
         let keys = reference.keys.sorted()
-        #expect(table.keys == keys)
-        #expect(table.counts == keys.map { reference[$0]!.count })
-        #expect((0..<table.count).map { table.sum($0, 0).bitPattern } == keys.map { reference[$0]!.v0.bitPattern })
-        #expect((0..<table.count).map { table.sum($0, 1).bitPattern } == keys.map { reference[$0]!.v1.bitPattern })
+        for parts in [1, 2, 3, 8] {
+            var consolidated = table
+            consolidated.consolidate(parts: parts)
+            #expect(consolidated.keys == keys, "\(parts) parts")
+            #expect(consolidated.counts == keys.map { reference[$0]!.count }, "\(parts) parts")
+            #expect((0..<consolidated.count).map { consolidated.sum($0, 0).bitPattern } == keys.map { reference[$0]!.v0.bitPattern })
+            #expect((0..<consolidated.count).map { consolidated.sum($0, 1).bitPattern } == keys.map { reference[$0]!.v1.bitPattern })
+        }
+    }
+
+    /// Translating keys in slices on every core gives the keys mapping them one by one gives.
+    @Test func translatingKeysEqualsMappingThem() {
+        var generator = SplitMix(seed: 5)
+        let rows = 3 * Slices.minimumRows + 17
+        let keys = (0..<rows).map { _ in generator.next() % 1_000_000 }
+        var table = KeyTable(channels: 1, keys: keys, counts: keys.map { _ in 1 }, sums: keys.map { Double($0) }, anchor: nil,
+                             repeatsKeys: true)
+        table.translateKeys { $0 &* 31 ^ 7 }
+        #expect(table.keys == keys.map { $0 &* 31 ^ 7 })
+        #expect(table.sums == keys.map { Double($0) })
+        #expect(Slices.map(rows) { keys[$0] &+ 1 } == keys.map { $0 &+ 1 })
     }
 
     /// A table whose keys repeat (appended batches) merges as its consolidated form does, as

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Sums per key — a count, a value and the value's derivatives — in first-insertion order.
 ///
 /// A key is a `UInt64` (see `KeyShape`). Each key has a row: `counts[row]` and `channels`
@@ -125,6 +127,20 @@ struct KeyTable: Sendable {
         compact { key, _, _ in mapping(key) }
     }
 
+    /// Translates every key by `mapping`, which keeps every row, in place: in slices on every
+    /// core (the run's keys, mapped to final indices, are millions of random lookups).
+    mutating func translateKeys(_ mapping: @Sendable (UInt64) -> UInt64) {
+        slots = []
+        let count = count
+        keys.withUnsafeMutableBufferPointer { keys in
+            let shared = UncheckedSendable(keys)
+            let parts = Slices.count(forRows: count)
+            Slices.forEach(parts) { part in
+                for row in Slices.slice(part, of: parts, rows: count) { shared.value[row] = mapping(shared.value[row]) }
+            }
+        }
+    }
+
     /// Removes the rows that add nothing: count 0 and first sum 0 (a row of weight 0 touches
     /// bins it adds nothing to). In place, keeping the order.
     mutating func removeEmptyRows() {
@@ -226,23 +242,72 @@ struct KeyTable: Sendable {
 
     /// Combines the rows of equal keys (after `append`): rows sorted by key (a stable radix
     /// sort), each key's sums added in the order its rows were appended. In place.
-    mutating func consolidate() {
+    /// `parts` is for tests: by default the rows are combined in one slice per core.
+    mutating func consolidate(parts: Int? = nil) {
         slots = []
         radixSortRows(keys: &keys, counts: &counts, sums: &sums, width: channels)
-        var last = -1
-        for row in 0..<count {
-            if last >= 0 && keys[last] == keys[row] {
-                counts[last] += counts[row]
-                for c in 0..<channels { sums[last &* channels &+ c] += sums[row &* channels &+ c] }
-            } else {
-                last += 1
-                moveRow(row, to: last)
-                keys[last] = keys[row]
-            }
-        }
+        let distinct = combineSortedRows(parts: parts ?? Slices.count(forRows: count))
         // Mostly repeats: keep the distinct rows only, not the room for all of them.
-        keepFirst(last + 1, shrinking: last + 1 < count / 2)
+        keepFirst(distinct, shrinking: distinct < count / 2)
         repeatsKeys = false
+    }
+
+    /// Adds the rows of each key of the sorted rows into its first row, in row order, and moves
+    /// those rows to the front, in order; returns how many there are. In slices on every core,
+    /// each starting at a key's first row, so that every key's rows are added by one thread in
+    /// the order one thread alone would; then the slices' rows are moved together.
+    private mutating func combineSortedRows(parts: Int) -> Int {
+        let count = count, width = channels
+        var starts = (0...parts).map { count * $0 / parts }
+        for part in 1..<parts {
+            var start = max(starts[part], starts[part - 1])
+            while start > 0 && start < count && keys[start] == keys[start - 1] { start += 1 }
+            starts[part] = start
+        }
+        var kept = [Int](repeating: 0, count: parts)
+        keys.withUnsafeMutableBufferPointer { keys in
+        counts.withUnsafeMutableBufferPointer { counts in
+        sums.withUnsafeMutableBufferPointer { sums in
+        kept.withUnsafeMutableBufferPointer { kept in
+            // Each slice writes only its own rows and its own `kept` entry.
+            let shared = UncheckedSendable((keys, counts, sums, kept, starts))
+            Slices.forEach(parts) { part in
+                let (keys, counts, sums, kept, starts) = shared.value
+                let rows = starts[part]..<starts[part + 1]
+                var last = rows.lowerBound - 1
+                for row in rows {
+                    if last >= rows.lowerBound && keys[last] == keys[row] {
+                        counts[last] += counts[row]
+                        for c in 0..<width { sums[last &* width &+ c] += sums[row &* width &+ c] }
+                    } else {
+                        last += 1
+                        guard last != row else { continue }
+                        keys[last] = keys[row]
+                        counts[last] = counts[row]
+                        for c in 0..<width { sums[last &* width &+ c] = sums[row &* width &+ c] }
+                    }
+                }
+                kept[part] = last + 1 - rows.lowerBound
+            }
+        } } } }
+        var next = 0
+        for part in 0..<parts {
+            let from = starts[part]
+            if from != next {
+                slideDown(&keys, from: from, to: next, count: kept[part])
+                slideDown(&counts, from: from, to: next, count: kept[part])
+                slideDown(&sums, from: from * width, to: next * width, count: kept[part] * width)
+            }
+            next += kept[part]
+        }
+        return next
+    }
+
+    /// Moves `count` elements of `array` from `from` down to `to` (`to < from`; they may overlap).
+    private func slideDown<T: BitwiseCopyable>(_ array: inout [T], from: Int, to: Int, count: Int) {
+        array.withUnsafeMutableBufferPointer { buffer in
+            _ = memmove(buffer.baseAddress! + to, buffer.baseAddress! + from, count * MemoryLayout<T>.stride)
+        }
     }
 
     /// Makes `other`'s anchor and this table's agree (with decay): adopts `other`'s when this

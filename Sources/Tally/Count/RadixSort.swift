@@ -19,7 +19,7 @@ func radixSort(_ keys: consuming [UInt64], parts: Int? = nil, bucketed: Bool? = 
             keys.withUnsafeMutableBufferPointer { keys in
             order.withUnsafeMutableBufferPointer { order in
                 plan.sort(KeysAndOrder(keys: Copies(keys, scratchKeys), order: Copies(order, scratchOrder)),
-                          count: n, parts: parts ?? radixParts(n))
+                          count: n, parts: parts ?? Slices.count(forRows: n))
             } }
         }
     }
@@ -53,7 +53,7 @@ func radixSortRows(keys: inout [UInt64], counts: inout [Int64], sums: inout [Dou
                 sums.withUnsafeMutableBufferPointer { sums in
                     plan.sort(KeysAndSums(keys: Copies(keys, scratchKeys), counts: Copies(counts, scratchCounts),
                                           sums: Copies(sums, scratchSums), width: width),
-                              count: n, parts: parts ?? radixParts(n))
+                              count: n, parts: parts ?? Slices.count(forRows: n))
                 } } }
             }
         }
@@ -82,20 +82,9 @@ private func scratch<Element>(_ count: Int, sort: (UnsafeMutableBufferPointer<El
 private let digitBits = 11
 private let radix = 1 << digitBits
 
-/// The fewest rows worth a thread of their own in a pass.
-private let rowsPerPart = 1 << 16
-
 /// The fewest rows sorted in buckets (`RadixPlan`): 2048 rows a bucket on average, so that
 /// clearing a bucket's digit counts costs less than its rows.
 private let bucketedRows = 1 << 22
-
-private let processors = max(1, ProcessInfo.processInfo.activeProcessorCount)
-
-/// How many slices a sort of `count` rows runs its passes on: one per core, each of at least
-/// `rowsPerPart` rows. The result does not depend on it.
-private func radixParts(_ count: Int) -> Int {
-    min(processors, max(1, count / rowsPerPart))
-}
 
 /// The passes of a stable radix sort over 64-bit keys, on the bits where the keys differ only.
 ///
@@ -165,12 +154,12 @@ private struct RadixPlan {
         // A bucket of more than a slice's share of the rows (the high digit splits skewed keys
         // badly) is sorted on every thread, one such bucket after another; each slice then sorts
         // the other buckets that start among its share of the rows.
-        let share: @Sendable (Int) -> Range<Int> = { part in count * part / parts..<count * (part + 1) / parts }
+        let share: @Sendable (Int) -> Range<Int> = { part in Slices.slice(part, of: parts, rows: count) }
         let isLarge: @Sendable (Int) -> Bool = { bucket in starts.value[bucket + 1] - starts.value[bucket] > share(0).count }
         for bucket in 0..<radix where parts > 1 && isLarge(bucket) {
             sortBucket(bucket, parts: parts, places: places.value)
         }
-        eachPart(parts) { part in
+        Slices.forEach(parts) { part in
             for bucket in 0..<radix where share(part).contains(starts.value[bucket]) && !isLarge(bucket)
                 && starts.value[bucket] < starts.value[bucket + 1] {
                 sortBucket(bucket, parts: 1, places: places.value + part * radix)
@@ -205,7 +194,7 @@ private func radixPass<Rows: RadixRows>(_ rows: Rows, _ range: Range<Int>, shift
     let mask = UInt64(radix - 1)
     let bounds = (0...parts).map { range.lowerBound + range.count * $0 / parts }
     let shared = UncheckedSendable(places)
-    eachPart(parts) { part in
+    Slices.forEach(parts) { part in
         let counts = shared.value + part * radix
         counts.initialize(repeating: 0, count: radix)
         for row in bounds[part]..<bounds[part + 1] { counts[Int((rows.key(row) >> shift) & mask)] += 1 }
@@ -219,7 +208,7 @@ private func radixPass<Rows: RadixRows>(_ rows: Rows, _ range: Range<Int>, shift
         }
     }
     digitStarts?[radix] = range.upperBound
-    eachPart(parts) { part in
+    Slices.forEach(parts) { part in
         let next = shared.value + part * radix
         for row in bounds[part]..<bounds[part + 1] {
             let digit = Int((rows.key(row) >> shift) & mask)
@@ -229,10 +218,6 @@ private func radixPass<Rows: RadixRows>(_ rows: Rows, _ range: Range<Int>, shift
     }
 }
 
-/// Runs `body` for each slice number: on as many threads when there are several.
-private func eachPart(_ parts: Int, _ body: @Sendable (Int) -> Void) {
-    if parts == 1 { body(0) } else { DispatchQueue.concurrentPerform(iterations: parts, execute: body) }
-}
 
 /// An array's two copies during a sort: the one the pass reads, and the one it writes.
 private struct Copies<Element>: @unchecked Sendable {
@@ -282,12 +267,6 @@ private struct KeysAndSums: RadixRows {
     }
 
     var swapped: KeysAndSums { KeysAndSums(keys: keys.swapped, counts: counts.swapped, sums: sums.swapped, width: width) }
-}
-
-/// A value handed to the threads of `eachPart`, each of which touches only its own part of it.
-private struct UncheckedSendable<Value>: @unchecked Sendable {
-    var value: Value
-    init(_ value: Value) { self.value = value }
 }
 
 // MARK: Byte strings

@@ -167,10 +167,11 @@ enum Reducer {
             reduction.embeddingTable = table
             if outputShape.parts.count == 1 { rows = rows.collapsed(toPart: 1, of: shape, size: items.count) }
         }
+        let keys = rows.keys
         reduction.columns = outputShape.positions.indices.compactMap { part in
-            outputShape.positions[part] == nil ? nil : rows.keys.map { outputShape.id($0, part: part) }
+            outputShape.positions[part] == nil ? nil : Slices.map(keys.count) { outputShape.id(keys[$0], part: part) }
         }
-        if outputShape.hasTime { reduction.bins = rows.keys.map(outputShape.bin) }
+        if outputShape.hasTime { reduction.bins = Slices.map(keys.count) { outputShape.bin(keys[$0]) } }
         reduction.counts = rows.counts
         reduction.values = rows.values
         reduction.derivatives = pipeline.gradients.parameters.map { ($0, rows.derivatives[$0] ?? []) }
@@ -303,18 +304,22 @@ private struct Rows {
     /// index (the OOV bucket) are added in the run's row order. Only keys with count > 0 or
     /// value ≠ 0.
     init(_ table: consuming KeyTable, shape: KeyShape, channels: Channels, mappings: [VocabularyMapping]) {
-        let total = table.counts.reduce(0, +)
         var rows = table
-        rows.mapKeys { key in
-            var dropped = false
-            let mapped = shape.map(key) { position, id in
-                let index = mappings[position].finalIndex[Int(id)]
-                if index == VocabularyMapping.dropped { dropped = true }
-                return index
+        if mappings.contains(where: \.dropsIds) {
+            let total = rows.counts.reduce(0, +)
+            rows.mapKeys { key in
+                var dropped = false
+                let mapped = shape.map(key) { position, id in
+                    let index = mappings[position].finalIndex[Int(id)]
+                    if index == VocabularyMapping.dropped { dropped = true }
+                    return index
+                }
+                return dropped ? nil : mapped
             }
-            return dropped ? nil : mapped
+            droppedRows = total - rows.counts.reduce(0, +)
+        } else {
+            rows.translateKeys { key in shape.map(key) { position, id in mappings[position].finalIndex[Int(id)] } }
         }
-        droppedRows = total - rows.counts.reduce(0, +)
         rows.consolidate()
         rows.removeEmptyRows()
         (keys, counts) = (rows.keys, rows.counts)

@@ -100,7 +100,7 @@ struct Vocabulary {
             outOfVocabulary = true
         }
         return VocabularyMapping(role: role, finalIndex: finalIndex, size: Int(nextIndex), hasBucket: bucket,
-                                 fillsBucket: bucket && outOfVocabulary)
+                                 hasOutOfVocabularyIds: outOfVocabulary)
     }
 
     /// The vocabulary table: one row per final index, sorted by index (`vocab_<role>.parquet`).
@@ -162,9 +162,15 @@ struct VocabularyMapping: Sendable {
     /// The number of indices, the OOV bucket included.
     let size: Int
     let hasBucket: Bool
-    /// Whether some id of the run goes to the bucket: then several ids share index 0. Without
-    /// one, the mapping is one to one.
-    let fillsBucket: Bool
+    /// Whether some id of the run is out of vocabulary.
+    let hasOutOfVocabularyIds: Bool
+
+    /// Whether some id goes to the bucket: then several ids share index 0. Without one, the
+    /// mapping is one to one.
+    var fillsBucket: Bool { hasBucket && hasOutOfVocabularyIds }
+
+    /// Whether some id is `dropped`.
+    var dropsIds: Bool { !hasBucket && hasOutOfVocabularyIds }
 }
 
 /// The rows of a vocabulary table, indexed by final index.
