@@ -99,8 +99,7 @@ public struct PipelineRun {
         reduction.releaseIdLookups()
         try timings.measure(.write) {
             if let quarantined = try ledger.close() { outputs.record("quarantine.parquet", rows: quarantined) }
-            try outputs.writeCounts(reduction)
-            try outputs.writeVocabularies(reduction)
+            try outputs.writeCountsAndVocabularies(reduction)
             try outputs.writeTargetGradient(reduction)
             try outputs.writeBags(reduction, embeddingGradient: pipeline.gradients.embeddingTable)
         }

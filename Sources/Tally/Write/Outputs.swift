@@ -1,3 +1,4 @@
+import Dispatch
 import Parquet
 
 /// Writes the tables of a reduced run into the output folder (DESIGN §4).
@@ -20,7 +21,7 @@ struct Outputs {
 
     /// `counts.parquet`: key indices (and the time bin), ids, count, value, grad and one
     /// `d_value_d_<parameter>` per differentiated parameter; sorted by key.
-    mutating func writeCounts(_ reduction: Reduction) throws {
+    private mutating func writeCounts(_ reduction: Reduction) throws {
         let roles = reduction.shape.roles
         var columns: [ParquetColumn] = roles.map { ParquetColumn($0.rawValue, .int32) }
         if reduction.shape.hasTime { columns.append(ParquetColumn("time_bin", .int64)) }
@@ -43,12 +44,32 @@ struct Outputs {
         try write("counts.parquet", columns: columns, batch: batch, rows: reduction.counts.count)
     }
 
-    /// `vocab_<role>.parquet` for every tokenized role.
-    mutating func writeVocabularies(_ reduction: Reduction) throws {
-        for (role, entries) in reduction.vocabularies {
-            try write("vocab_\(role.rawValue).parquet", columns: VocabularyFile.columns,
-                      batch: VocabularyFile.batch(entries), rows: entries.count)
+    /// `counts.parquet`, then `vocab_<role>.parquet` for every tokenized role; the vocabularies
+    /// are written on another thread meanwhile. Each file's encoding leaves a core idle at times
+    /// (a row group's last chunks, the file's end), which the other fills. The files are the same
+    /// bytes as written one after the other, and recorded in that order.
+    mutating func writeCountsAndVocabularies(_ reduction: Reduction) throws {
+        let names = reduction.vocabularies.map { "vocab_\($0.role.rawValue).parquet" }
+        let paths = names.map(folder.file), vocabularies = reduction.vocabularies.map(\.entries), options = options
+        var vocabularyResult: Result<Void, any Error> = .success(())
+        try withUnsafeMutablePointer(to: &vocabularyResult) { result in
+            // Written by the other thread only, and read after it has signalled.
+            let shared = UncheckedSendable(result)
+            let done = DispatchSemaphore(value: 0)
+            DispatchQueue.global().async {
+                shared.value.pointee = Result {
+                    for (path, entries) in zip(paths, vocabularies) {
+                        try TableWriter.write(path: path, columns: VocabularyFile.columns, batch: VocabularyFile.batch(entries),
+                                              options: options)
+                    }
+                }
+                done.signal()
+            }
+            defer { done.wait() }
+            try writeCounts(reduction)
         }
+        try vocabularyResult.get()
+        for (name, entries) in zip(names, vocabularies) { record(name, rows: entries.count) }
     }
 
     /// `target_grad.parquet`: id columns (and the time bin) and ∂L/∂θ, sorted by key; when the
