@@ -81,8 +81,15 @@ struct Outputs {
         if reduction.shape.hasTime { columns.append(ParquetColumn("time_bin", .int64)) }
         columns.append(ParquetColumn("grad", .double))
         try writeSliced("target_grad.parquet", columns: columns, rows: target.count, sliceRows: 1 << 16) { rows in
+            // A slice of observed keys only gives its ids as indices into the vocabularies, as
+            // counts.parquet does (the same bytes as the ids copied out); a target's own keys
+            // have ids of their own.
+            let observed = rows.compactMap { i -> Int? in if case .observed(let row) = target.key(i) { row } else { nil } }
             var batch = roles.indices.map { part in
-                Self.strings(rows.lazy.map { i -> ArraySlice<UInt8>? in
+                if observed.count == rows.count {
+                    return reduction.partEntries[part].idColumn(observed.lazy.map { reduction.columns[part][$0] })
+                }
+                return Self.strings(rows.lazy.map { i -> ArraySlice<UInt8>? in
                     switch target.key(i) {
                     case .observed(let row): reduction.id(part: part, row: row)
                     case .targetOnly(let id): roles[part] == .user ? id.user : id.item
