@@ -114,8 +114,7 @@ enum Reducer {
         let roles = fold.vocabularies.map(\.role)
         let releasingIds = releasingIds && target == nil
         if releasingIds { fold.dropIdIndexes() }
-        let mappings = try fold.vocabularies.map { try $0.finalize() }
-        let entries = fold.vocabularies.indices.map { fold.vocabularies[$0].entries(mappings[$0]) }
+        let (mappings, entries) = try order(fold.vocabularies)
         let outputShape = KeyShape(key: pipeline.count.key.value, tokenized: roles)
         var reduction = Reduction(shape: outputShape)
         reduction.vocabularies = zip(roles, entries).map { ($0, $1) }
@@ -188,6 +187,23 @@ enum Reducer {
             return (parameter, total)
         }
         return reduction
+    }
+
+    /// Each role's final indices and vocabulary table: with two roles, both at once (ordering a
+    /// vocabulary leaves a core idle at times).
+    private static func order(_ vocabularies: [Vocabulary]) throws -> (mappings: [VocabularyMapping], entries: [VocabularyEntries]) {
+        @Sendable func order(_ role: Int) throws -> (mapping: VocabularyMapping, entries: VocabularyEntries) {
+            let mapping = try vocabularies[role].finalize()
+            return (mapping, vocabularies[role].entries(mapping))
+        }
+        var ordered: [(mapping: VocabularyMapping, entries: VocabularyEntries)]
+        if vocabularies.count == 2 {
+            let (first, second) = try concurrently({ try order(0) }, { try order(1) })
+            ordered = [first, second]
+        } else {
+            ordered = try vocabularies.indices.map(order)
+        }
+        return (ordered.map(\.mapping), ordered.map(\.entries))
     }
 
     /// L for the reduced values under another `target` (for `gradcheck`).

@@ -1,4 +1,3 @@
-import Dispatch
 import Parquet
 
 /// Writes the tables of a reduced run into the output folder (DESIGN §4).
@@ -51,24 +50,11 @@ struct Outputs {
     mutating func writeCountsAndVocabularies(_ reduction: Reduction) throws {
         let names = reduction.vocabularies.map { "vocab_\($0.role.rawValue).parquet" }
         let paths = names.map(folder.file), vocabularies = reduction.vocabularies.map(\.entries), options = options
-        var vocabularyResult: Result<Void, any Error> = .success(())
-        try withUnsafeMutablePointer(to: &vocabularyResult) { result in
-            // Written by the other thread only, and read after it has signalled.
-            let shared = UncheckedSendable(result)
-            let done = DispatchSemaphore(value: 0)
-            DispatchQueue.global().async {
-                shared.value.pointee = Result {
-                    for (path, entries) in zip(paths, vocabularies) {
-                        try TableWriter.write(path: path, columns: VocabularyFile.columns, batch: VocabularyFile.batch(entries),
-                                              options: options)
-                    }
-                }
-                done.signal()
+        _ = try concurrently({ try writeCounts(reduction) }, {
+            for (path, entries) in zip(paths, vocabularies) {
+                try TableWriter.write(path: path, columns: VocabularyFile.columns, batch: VocabularyFile.batch(entries), options: options)
             }
-            defer { done.wait() }
-            try writeCounts(reduction)
-        }
-        try vocabularyResult.get()
+        })
         for (name, entries) in zip(names, vocabularies) { record(name, rows: entries.count) }
     }
 
