@@ -1,6 +1,7 @@
 import Glibc
 import Foundation
 import Testing
+import Parquet
 @testable import Tally
 
 @Suite struct IdTableTests {
@@ -142,6 +143,22 @@ import Testing
         let error = try #require(throws: TallyError.self) { try vocabulary.finalize() }
         #expect(error.kind == .badInput)
         #expect(error.message.contains("item id 'q' is out of vocabulary"))
+    }
+
+    /// A vocabulary file that lists an id twice is refused: the second index would never be
+    /// used, and the ids after it would be numbered wrongly.
+    @Test func aVocabularyFileWithAnIdTwiceIsRefused() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.path + "/items.parquet"
+        let writer = try ParquetWriter(path: path, columns: VocabularyFile.columns)
+        try writer.append([ColumnBatch(.int32([0, 1, 2, 3])), ColumnBatch(.byteArray(ByteArrayColumn(["", "a", "b", "a"])), validity: [false, true, true, true]),
+                           ColumnBatch(.int64([0, 1, 1, 1]))])
+        _ = try writer.close()
+        let error = try #require(throws: TallyError.self) {
+            try VocabularyFile.read(path: path, displayPath: "vocab/items.parquet", oov: .bucket)
+        }
+        #expect(error.kind == .badInput)
+        #expect(error.description == "vocab/items.parquet: error: [tokenize] id 'a' appears twice, at indices 1 and 3", "\(error.description)")
     }
 }
 

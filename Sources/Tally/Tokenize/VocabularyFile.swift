@@ -33,6 +33,7 @@ enum VocabularyFile {
 
         var vocabulary = LoadedVocabulary()
         vocabulary.entryCount = indices.count
+        var seen = IdTable(capacity: indices.count)
         for row in 0..<indices.count {
             guard indices[row] == Int32(row) else {
                 throw bad("indices must be 0, 1, 2, … in order; row \(row) has index \(indices[row])")
@@ -48,6 +49,10 @@ enum VocabularyFile {
             }
             if row == 0 && oov == .bucket {
                 throw bad("oov is 'bucket' but index 0 is not the OOV bucket (a null id)")
+            }
+            let (id, isNew) = ids[row].withUnsafeBytes { seen.insert($0) }
+            guard isNew else {
+                throw bad("id '\(ids.string(at: row))' appears twice, at indices \(vocabulary.indices[Int(id)]) and \(row)")
             }
             vocabulary.ids.append(Array(ids[row]))
             vocabulary.indices.append(Int32(row))
