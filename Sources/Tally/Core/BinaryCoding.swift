@@ -122,7 +122,8 @@ struct ByteReader {
 extension ByteWriter {
     /// An id table: its keys back to back, their ends and their hashes.
     mutating func write(_ table: IdTable) {
-        write(bytes: table.keyBytes)
+        write(table.keyByteCount)
+        table.forEachKey { key in key.withMemoryRebound(to: UInt8.self) { bytes.append(contentsOf: $0) } }
         write(array: table.keyEnds)
         write(array: table.hashes)
     }

@@ -2,8 +2,9 @@ import Dispatch
 import Foundation
 
 /// Loops over millions of independent rows, split into contiguous slices run on every core:
-/// the radix sort's passes and the reducer's passes over the run's keys. The slices only decide
-/// which thread does a row, never what it computes, so results do not depend on their number.
+/// the radix sort's passes, and the reducer's passes over the run's keys (`KeyTable`'s
+/// `translateKeys` and `consolidate`, the key columns). The slices only decide which thread does
+/// a row, never what it computes, so results do not depend on their number.
 enum Slices {
     /// The cores the process may run on.
     static let processors = max(1, ProcessInfo.processInfo.activeProcessorCount)

@@ -128,9 +128,11 @@ struct KeyTable: Sendable {
     }
 
     /// Translates every key by `mapping`, which keeps every row, in place: in slices on every
-    /// core (the run's keys, mapped to final indices, are millions of random lookups).
+    /// core (the run's keys, mapped to final indices, are millions of random lookups). Keys
+    /// mapped to one key repeat it: `consolidate()` combines them.
     mutating func translateKeys(_ mapping: @Sendable (UInt64) -> UInt64) {
         slots = []
+        repeatsKeys = true
         let count = count
         keys.withUnsafeMutableBufferPointer { keys in
             let shared = UncheckedSendable(keys)
@@ -303,12 +305,6 @@ struct KeyTable: Sendable {
         return next
     }
 
-    /// Moves `count` elements of `array` from `from` down to `to` (`to < from`; they may overlap).
-    private func slideDown<T: BitwiseCopyable>(_ array: inout [T], from: Int, to: Int, count: Int) {
-        array.withUnsafeMutableBufferPointer { buffer in
-            _ = memmove(buffer.baseAddress! + to, buffer.baseAddress! + from, count * MemoryLayout<T>.stride)
-        }
-    }
 
     /// Makes `other`'s anchor and this table's agree (with decay): adopts `other`'s when this
     /// table has none, moves this table's sums when `other` is so much later that adding would
@@ -370,5 +366,13 @@ struct KeyTable: Sendable {
     private mutating func grow() {
         slots = []
         buildIndex()
+    }
+}
+
+/// Moves `count` elements of `array` from `from` down to `to` (`to < from`; they may overlap).
+/// Not a method: passing a table's arrays inout to one would copy them.
+private func slideDown<T: BitwiseCopyable>(_ array: inout [T], from: Int, to: Int, count: Int) {
+    array.withUnsafeMutableBufferPointer { buffer in
+        _ = memmove(buffer.baseAddress! + to, buffer.baseAddress! + from, count * MemoryLayout<T>.stride)
     }
 }

@@ -3,9 +3,9 @@ import Foundation
 /// Maps byte strings to dense `Int32` ids in first-insertion order: 0, 1, 2, …
 ///
 /// Open addressing with linear probing over a power-of-two slot array. Each key is a record in
-/// one arena, in id order: its id and its length (4 bytes each), then its bytes. A slot holds
+/// one buffer, in id order: its id and its length (4 bytes each), then its bytes. A slot holds
 /// where the key's bytes start and 24 bits of its 32-bit hash (`idHash`), so most mismatches
-/// are rejected without touching the arena, and a lookup reads two cache lines: the slot, then
+/// are rejected without touching the records, and a lookup reads two cache lines: the slot, then
 /// the record with the id, the length and the bytes together. (With the ids in the slots and
 /// the keys' bounds in an array by id, a lookup in a table out of the cache waited for three.)
 /// No allocation per lookup.
@@ -52,15 +52,16 @@ struct IdTable {
     /// The number of distinct keys.
     var count: Int { starts.count }
 
-    /// The keys back to back, in id order (with `keyEnds`, the table as it is saved).
-    var keyBytes: [UInt8] {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(records.count - count * Self.headerBytes)
-        for id in 0..<count { withKey(Int32(id)) { $0.withMemoryRebound(to: UInt8.self) { bytes.append(contentsOf: $0) } } }
-        return bytes
+    /// The bytes of every key, in all.
+    var keyByteCount: Int { records.count - count * Self.headerBytes }
+
+    /// Calls `body` with each key's bytes, in id order: the keys back to back, as a table is
+    /// saved (with `keyEnds`).
+    func forEachKey(_ body: (UnsafeRawBufferPointer) -> Void) {
+        for id in 0..<count { withKey(Int32(id), body) }
     }
 
-    /// One past the last byte of each key in `keyBytes`.
+    /// One past the last byte of each key, the keys back to back in id order.
     var keyEnds: [Int] {
         var end = 0
         return (0..<count).map { id in
@@ -138,7 +139,7 @@ struct IdTable {
         let id = Int32(starts.count)
         let header = UInt64(UInt32(id)) | UInt64(UInt32(key.count)) << 32
         // Appended as typed bytes, which Array copies at once (a raw buffer goes byte by byte).
-        withUnsafeBytes(of: header.littleEndian) { $0.withMemoryRebound(to: UInt8.self) { records.append(contentsOf: $0) } }
+        withUnsafeBytes(of: header) { $0.withMemoryRebound(to: UInt8.self) { records.append(contentsOf: $0) } }
         let start = records.count
         key.withMemoryRebound(to: UInt8.self) { records.append(contentsOf: $0) }
         starts.append(start)
@@ -225,7 +226,7 @@ struct IdTable {
     /// Asks for the cache line of where key `id` starts: the first stage of reading keys in an
     /// order of their own, a few keys ahead of `prefetchKey`.
     @inline(__always)
-    func prefetchBounds(_ id: Int32) { starts.prefetch(Int(id)) }
+    func prefetchStart(_ id: Int32) { starts.prefetch(Int(id)) }
 
     /// Asks for the first cache line of key `id`'s record.
     @inline(__always)

@@ -119,12 +119,12 @@ struct Vocabulary {
             }
         }
         var entries = VocabularyEntries(hasBucket: mapping.hasBucket, counts: counts, idBytes: idBytes)
-        // In index order the ids are all over the table: their bounds and bytes are asked for a
-        // few ids ahead (see `IdTable.insertEach`).
+        // In index order the ids are all over the table: where each starts, then its record,
+        // are asked for a few ids ahead.
         let distance = 8
         for (index, id) in idOfIndex.enumerated() {
             if index + 2 * distance < idOfIndex.count, idOfIndex[index + 2 * distance] >= 0 {
-                table.prefetchBounds(idOfIndex[index + 2 * distance])
+                table.prefetchStart(idOfIndex[index + 2 * distance])
             }
             if index + distance < idOfIndex.count, idOfIndex[index + distance] >= 0 {
                 table.prefetchKey(idOfIndex[index + distance])
@@ -166,7 +166,7 @@ struct VocabularyMapping: Sendable {
     let hasOutOfVocabularyIds: Bool
 
     /// Whether some id goes to the bucket: then several ids share index 0. Without one, the
-    /// mapping is one to one.
+    /// mapping is one to one on the ids it keeps.
     var fillsBucket: Bool { hasBucket && hasOutOfVocabularyIds }
 
     /// Whether some id is `dropped`.
