@@ -18,6 +18,11 @@ enum Slices {
         min(processors, max(1, count / minimumRows))
     }
 
+    /// Where each of `parts` slices of `rows` starts, then where the last one ends.
+    static func bounds(_ parts: Int, of rows: Range<Int>) -> [Int] {
+        (0...parts).map { rows.lowerBound + rows.count * $0 / parts }
+    }
+
     /// Slice `part` of `0..<count` split into `parts` slices.
     static func slice(_ part: Int, of parts: Int, rows count: Int) -> Range<Int> {
         count * part / parts..<count * (part + 1) / parts

@@ -260,7 +260,7 @@ struct KeyTable: Sendable {
     /// the order one thread alone would; then the slices' rows are moved together.
     private mutating func combineSortedRows(parts: Int) -> Int {
         let count = count, width = channels
-        var starts = (0...parts).map { count * $0 / parts }
+        var starts = Slices.bounds(parts, of: 0..<count)
         for part in 1..<parts {
             var start = max(starts[part], starts[part - 1])
             while start > 0 && start < count && keys[start] == keys[start - 1] { start += 1 }
@@ -304,7 +304,6 @@ struct KeyTable: Sendable {
         }
         return next
     }
-
 
     /// Makes `other`'s anchor and this table's agree (with decay): adopts `other`'s when this
     /// table has none, moves this table's sums when `other` is so much later that adding would

@@ -192,7 +192,7 @@ private protocol RadixRows: Sendable {
 private func radixPass<Rows: RadixRows>(_ rows: Rows, _ range: Range<Int>, shift: UInt64, parts: Int,
                                         places: UnsafeMutablePointer<Int>, digitStarts: UnsafeMutablePointer<Int>? = nil) {
     let mask = UInt64(radix - 1)
-    let bounds = (0...parts).map { range.lowerBound + range.count * $0 / parts }
+    let bounds = Slices.bounds(parts, of: range)
     let shared = UncheckedSendable(places)
     Slices.forEach(parts) { part in
         let counts = shared.value + part * radix
@@ -217,7 +217,6 @@ private func radixPass<Rows: RadixRows>(_ rows: Rows, _ range: Range<Int>, shift
         }
     }
 }
-
 
 /// An array's two copies during a sort: the one the pass reads, and the one it writes.
 private struct Copies<Element>: @unchecked Sendable {

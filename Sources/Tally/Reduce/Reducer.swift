@@ -192,16 +192,16 @@ enum Reducer {
     /// Each role's final indices and vocabulary table: with two roles, both at once (ordering a
     /// vocabulary leaves a core idle at times).
     private static func order(_ vocabularies: [Vocabulary]) throws -> (mappings: [VocabularyMapping], entries: [VocabularyEntries]) {
-        @Sendable func order(_ role: Int) throws -> (mapping: VocabularyMapping, entries: VocabularyEntries) {
+        @Sendable func orderRole(_ role: Int) throws -> (mapping: VocabularyMapping, entries: VocabularyEntries) {
             let mapping = try vocabularies[role].finalize()
             return (mapping, vocabularies[role].entries(mapping))
         }
-        var ordered: [(mapping: VocabularyMapping, entries: VocabularyEntries)]
+        let ordered: [(mapping: VocabularyMapping, entries: VocabularyEntries)]
         if vocabularies.count == 2 {
-            let (first, second) = try concurrently({ try order(0) }, { try order(1) })
+            let (first, second) = try concurrently({ try orderRole(0) }, { try orderRole(1) })
             ordered = [first, second]
         } else {
-            ordered = try vocabularies.indices.map(order)
+            ordered = try vocabularies.indices.map(orderRole)
         }
         return (ordered.map(\.mapping), ordered.map(\.entries))
     }
