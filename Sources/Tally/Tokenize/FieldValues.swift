@@ -65,13 +65,18 @@ enum FieldValues {
             return slowParseDouble(bytes)
         }
         guard digits <= 15, scale >= -22, scale <= 22 else { return slowParseDouble(bytes) }
+        // Below 10^15 · 10^22: always finite.
         var value = Double(mantissa)
         if scale < 0 { value /= powersOfTen[-scale] } else if scale > 0 { value *= powersOfTen[scale] }
-        guard value.isFinite else { return nil }
         return negative ? -value : value
     }
 
-    private static let powersOfTen: [Double] = (0...22).map { Double("1e\($0)")! }
+    /// 10^0 … 10^22, every one an exact double. Written out as literals, so the compiler lays
+    /// the array out at build time: reading it costs no lazy-initialisation check per call.
+    private static let powersOfTen: [Double] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ]
 
     /// `strtod` on a field of decimal-number characters (strtod alone would also take "inf",
     /// "nan" and hex).
