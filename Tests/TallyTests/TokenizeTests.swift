@@ -34,21 +34,25 @@ import Parquet
         #expect(table.keyPrecedes(expected["id-10"]!, expected["id-2"]!))
     }
 
-    /// The prefetching batch insert gives the ids, table and order that inserting one by one
-    /// gives, across growth and with keys already present.
+    /// The prefetching insert gives the ids, table and order that inserting one by one gives,
+    /// across growth and with keys already present.
     @Test(arguments: [1, 7, 500, 20_000])
-    func insertingATableEqualsInsertingItsKeysOneByOne(batch: Int) {
+    func insertingKeysAtOnceEqualsInsertingThemOneByOne(batch: Int) {
         var generator = SplitMix(seed: UInt64(batch))
         var bulk = IdTable(capacity: 1), single = IdTable(capacity: 1)
         for _ in 0..<6 {
-            var other = IdTable(capacity: 1)
-            for _ in 0..<batch {
-                let length = Int(generator.next() % 14)
-                let key = (0..<length).map { _ in UInt8(ascii: "a") + UInt8(generator.next() % 3) }
-                key.withUnsafeBytes { _ = other.insert($0) }
+            let keys = (0..<batch).map { _ in
+                (0..<Int(generator.next() % 14)).map { _ in UInt8(ascii: "a") + UInt8(generator.next() % 3) }
             }
-            let ids = bulk.insertAll(of: other)
-            let expected = (0..<other.count).map { id in other.withKey(Int32(id)) { single.insert($0).id } }
+            let buffers = keys.map { key in
+                let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: key.count, alignment: 1)
+                buffer.copyBytes(from: key)
+                return UnsafeRawBufferPointer(buffer)
+            }
+            defer { buffers.forEach { $0.deallocate() } }
+            let hashes = buffers.map(idHash)
+            let ids = buffers.withUnsafeBufferPointer { keys in hashes.withUnsafeBufferPointer { bulk.insertEach(keys, hashes: $0) } }
+            let expected = keys.map { key in key.withUnsafeBytes { single.insert($0).id } }
             #expect(ids == expected)
         }
         #expect(bulk.count == single.count)
@@ -90,6 +94,54 @@ import Parquet
         // Golden values: the hash must never depend on the process (unlike Swift's Hasher).
         #expect(Array("sku-0000000b".utf8).withUnsafeBytes(byteHash) == Array("sku-0000000b".utf8).withUnsafeBytes(byteHash))
         #expect([UInt8]().withUnsafeBytes(byteHash) == mix64(0xCBF2_9CE4_8422_2325))
+    }
+}
+
+@Suite struct BatchIdsTests {
+    /// Random short keys laid out in one batch buffer, some repeated: the batch's table gives
+    /// the ids an `IdTable` gives, counts each id's rows, keeps each id's first line, and reads
+    /// every key back from the batch's bytes, which it keeps alive after the caller lets go.
+    @Test(arguments: [0, 1, 9, 3_000])
+    func idsRowsAndLinesMatchAnIdTable(rows: Int) {
+        var generator = SplitMix(seed: UInt64(rows) + 1)
+        let keys = (0..<rows).map { _ in
+            (0..<1 + Int(generator.next() % 20)).map { _ in UInt8(ascii: "a") + UInt8(generator.next() % 2) }
+        }
+        var ends: [Int] = [], end = 0
+        for key in keys { end += key.count + 1; ends.append(end) }
+        let pool = BufferPool(limit: 1)
+        var ids = BatchIds(), localIds: [Int32] = []
+        do {
+            let storage = pool.take(capacity: end)
+            let bytes = BatchBytes(storage, count: end)
+            for (key, end) in zip(keys, ends) {
+                (storage.base + end - key.count - 1).copyMemory(from: key, byteCount: key.count)
+                storage.base.storeBytes(of: UInt8(ascii: ","), toByteOffset: end - 1, as: UInt8.self)
+            }
+            ids = BatchIds(bytes: bytes, capacity: rows)
+            localIds = bytes.withUnsafeBytes { buffer in
+                ids.insert(rows: rows, key: { UnsafeRawBufferPointer(rebasing: buffer[ends[$0] - keys[$0].count - 1..<ends[$0] - 1]) },
+                           firstLine: { 10 + $0 })
+            }
+        }
+        var reference = IdTable(), rowsPerId: [Int64] = [], lines: [Int] = []
+        for (row, key) in keys.enumerated() {
+            let (id, inserted) = key.withUnsafeBytes { reference.insert($0) }
+            if inserted { rowsPerId.append(0); lines.append(10 + row) }
+            rowsPerId[Int(id)] += 1
+            #expect(localIds[row] == id)
+        }
+        #expect(ids.count == reference.count && ids.rows == rowsPerId && ids.firstLine == lines)
+        #expect(ids.hashes == reference.hashes)
+        // Had the table let go of the batch's buffer, the pool would hand it out again here.
+        let next = pool.take(capacity: end)
+        next.base.initializeMemory(as: UInt8.self, repeating: 0, count: end)
+        for id in 0..<ids.count {
+            #expect(ids.withKey(Int32(id)) { Array($0) } == Array(reference.key(Int32(id))))
+        }
+        ids.withKeys { keys in
+            #expect(keys.map { Array($0) } == (0..<reference.count).map { Array(reference.key(Int32($0))) })
+        }
     }
 }
 

@@ -58,7 +58,7 @@ struct Counter: Sendable {
     /// plain arrays, no hashing, and the same rows in the same order as a hashed table.
     private func countDense(_ events: EventBatch, anchor: Double?) -> KeyTable {
         let ids = events.localIds[shape.positions[0]!]
-        let n = events.ids[shape.positions[0]!].table.count, width = channels.count
+        let n = events.ids[shape.positions[0]!].count, width = channels.count
         var counts = [Int64](repeating: 0, count: n), sums = [Double](repeating: 0, count: n * width)
         let decayChannel = channels.decay
         counts.withUnsafeMutableBufferPointer { counts in

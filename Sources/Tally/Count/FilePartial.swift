@@ -7,7 +7,7 @@ struct FilePartial: Sendable {
     /// The file's distinct ids per tokenized role (`RowRules.roles` order), in first-seen order,
     /// with their kept rows and the line of their first row. The kept rows of a dense counter's
     /// role are its counts: they are filled in by `finish`, not added up batch by batch.
-    var ids: [LocalIds]
+    var ids: [FileIds]
     /// Counts keyed by the file's ids (and time bins); anchored at its first batch's latest time
     /// with decay.
     var keys: KeyTable
@@ -18,7 +18,7 @@ struct FilePartial: Sendable {
     var badRows: [BadRow] = []
 
     init(roles: Int, channels: Int) {
-        ids = Array(repeating: LocalIds(), count: roles)
+        ids = Array(repeating: FileIds(), count: roles)
         keys = KeyTable(channels: channels)
     }
 
@@ -52,12 +52,27 @@ struct FilePartial: Sendable {
     }
 }
 
-extension LocalIds {
-    /// Adds `other`'s ids, their first lines and, when `addingRows`, their rows to these; returns
-    /// the id here of each of `other`'s ids.
-    mutating func absorb(_ other: LocalIds, addingRows: Bool) -> [Int32] {
-        let mapping = table.insertAll(of: other.table)
-        if !other.firstLine.isEmpty { keepFirstLines(of: mapping) { other.firstLine[$0] } }
+/// The distinct ids of one role in one file, in first-seen order: the file's own ids.
+struct FileIds: Sendable {
+    var table = IdTable()
+    /// Kept rows per id.
+    var rows: [Int64] = []
+    /// The physical line (1-based) of each id's first row; empty unless the run keeps them
+    /// (`RowRules.keepsFirstLines`).
+    var firstLine: [Int] = []
+
+    /// Adds a batch's ids, their first lines and, when `addingRows`, their rows to these;
+    /// returns the id here of each of the batch's ids.
+    mutating func absorb(_ batch: BatchIds, addingRows: Bool) -> [Int32] {
+        let mapping = batch.withKeys { keys in
+            batch.hashes.withUnsafeBufferPointer { table.insertEach(keys, hashes: $0) }
+        }
+        // New ids come in order, right after the ones already here.
+        if !batch.firstLine.isEmpty {
+            for (theirs, mine) in mapping.enumerated() where Int(mine) == firstLine.count {
+                firstLine.append(batch.firstLine[theirs])
+            }
+        }
         guard addingRows else { return mapping }
         rows.append(contentsOf: repeatElement(0, count: table.count - rows.count))
         let distance = 8
@@ -65,7 +80,7 @@ extension LocalIds {
             if theirs + distance < mapping.count {
                 rows.prefetch(Int(mapping[theirs + distance]), forWriting: true)
             }
-            rows[Int(mine)] += other.rows[theirs]
+            rows[Int(mine)] += batch.rows[theirs]
         }
         return mapping
     }

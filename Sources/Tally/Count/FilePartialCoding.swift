@@ -46,7 +46,7 @@ extension FilePartial {
             var partial = FilePartial(roles: roles, channels: channels)
             for k in 0..<roles {
                 guard let table = try input.idTable() else { return nil }
-                var ids = LocalIds()
+                var ids = FileIds()
                 ids.table = table
                 ids.rows = try input.array(of: Int64.self)
                 ids.firstLine = try input.array(of: Int.self)

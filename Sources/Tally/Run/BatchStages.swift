@@ -42,6 +42,6 @@ public struct BatchStages: Sendable {
 
     private func totals(_ events: EventBatch, keys: Int) -> Totals {
         Totals(rowsRead: events.rowsRead, rowsKept: events.rowsKept, rowsFiltered: events.rowsFiltered,
-               badRows: events.badRows.count, distinctIds: events.ids.reduce(0) { $0 + $1.table.count }, keys: keys)
+               badRows: events.badRows.count, distinctIds: events.ids.reduce(0) { $0 + $1.count }, keys: keys)
     }
 }

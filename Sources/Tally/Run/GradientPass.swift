@@ -33,8 +33,8 @@ final class GradientWork: BatchWork {
         let events = tokenizer.tokenize(try parser.parse(batch), layout: layout, path: path, rows: rows)
         // Local id → final index, per tokenized role (nil: dropped).
         let finals: [[Int32?]] = events.ids.indices.map { k in
-            (0..<events.ids[k].table.count).map { id in
-                events.ids[k].table.key(Int32(id)).withUnsafeBytes { model.ids[k].index($0) }
+            (0..<events.ids[k].count).map { id in
+                events.ids[k].withKey(Int32(id)) { model.ids[k].index($0) }
             }
         }
         var output = EventGradientRows(indices: Array(repeating: [], count: model.shape.roles.count))

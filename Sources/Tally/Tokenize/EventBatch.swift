@@ -5,7 +5,7 @@
 /// vocabulary, so ids are numbered the same way for any number of workers.
 struct EventBatch: Sendable {
     /// The distinct ids of each tokenized role (in `RowRules.roles` order), in first-seen order.
-    var ids: [LocalIds]
+    var ids: [BatchIds]
     /// Per kept row, the local id of each role: `localIds[role][row]`.
     var localIds: [[Int32]]
     /// Per kept row, the base weight b_i.
@@ -21,50 +21,13 @@ struct EventBatch: Sendable {
     /// Bad rows, in input order.
     var badRows: [BadRow] = []
 
-    /// `rows` bounds the number of distinct ids, so the id tables never grow.
-    init(roles: Int, rows: Int = 0) {
-        ids = (0..<roles).map { _ in LocalIds(capacity: rows) }
+    init(roles: Int) {
+        ids = Array(repeating: BatchIds(), count: roles)
         localIds = Array(repeating: [], count: roles)
     }
 
     /// Rows kept; stays right after `dropRows()`.
     var rowsKept = 0
-}
-
-/// The distinct ids of one role in one batch.
-struct LocalIds: Sendable {
-    var table: IdTable
-    /// Kept rows per local id.
-    var rows: [Int64] = []
-    /// The physical line (1-based) of each local id's first row; empty unless the run keeps
-    /// them (`RowRules.keepsFirstLines`).
-    var firstLine: [Int] = []
-
-    init(capacity: Int = 256) {
-        table = IdTable(capacity: max(16, capacity))
-    }
-
-    /// Inserts `keys` in order; returns the local id of each. Counts each one's rows and, with
-    /// `firstLine`, keeps the line (`firstLine(i)` for `keys[i]`) of each new one.
-    ///
-    /// One key after another: a batch's table stays in cache, where the prefetching of
-    /// `IdTable.insertEach` (for the fold's file tables, which do not) costs more than the misses
-    /// it would hide (B1 and B3: 4% less CPU and wall time without it).
-    mutating func insert(_ keys: UnsafeBufferPointer<UnsafeRawBufferPointer>, firstLine line: ((Int) -> Int)?) -> [Int32] {
-        let ids = keys.map { table.insert($0).id }
-        rows.append(contentsOf: repeatElement(0, count: table.count - rows.count))
-        rows.withUnsafeMutableBufferPointer { rows in
-            for id in ids { rows[Int(id)] += 1 }
-        }
-        if let line { keepFirstLines(of: ids, line) }
-        return ids
-    }
-
-    /// Keeps `line(i)` as the first line of `ids[i]` for each id of `ids` seen for the first
-    /// time: new ids come in order, right after the ones already here.
-    mutating func keepFirstLines(of ids: [Int32], _ line: (Int) -> Int) {
-        for (i, id) in ids.enumerated() where Int(id) == firstLine.count { firstLine.append(line(i)) }
-    }
 }
 
 /// A row that could not be used, with where it is and why.

@@ -181,23 +181,6 @@ struct IdTable {
         return UInt64(hash >> 8) << Self.startBits | UInt64(start)
     }
 
-    /// Inserts every key of `other`, in `other`'s id order (so new keys get ids in that order);
-    /// returns the id here of each of `other`'s keys.
-    mutating func insertAll(of other: IdTable) -> [Int32] {
-        other.records.withUnsafeBytes { records in
-            let keys = [UnsafeRawBufferPointer](unsafeUninitializedCapacity: other.count) { keys, initialized in
-                for (i, start) in other.starts.enumerated() {
-                    let length = Int(records.loadUnaligned(fromByteOffset: start - 4, as: UInt32.self))
-                    keys.initializeElement(at: i, to: UnsafeRawBufferPointer(rebasing: records[start..<start + length]))
-                }
-                initialized = other.count
-            }
-            return keys.withUnsafeBufferPointer { keys in
-                other.hashes.withUnsafeBufferPointer { insertEach(keys, hashes: $0) }
-            }
-        }
-    }
-
     /// Inserts `keys` in order (with their hashes); returns the id of each. The same as calling
     /// `insert` for each, but faster: a lookup in a table out of the cache waits for two lines
     /// (the slot, then the key's record), so while one key is resolved, those of the keys a few

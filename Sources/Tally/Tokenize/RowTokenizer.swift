@@ -14,7 +14,7 @@ struct RowTokenizer: Sendable {
         // Everything the loop mutates is local to the closure, so exclusivity is checked
         // statically, not on every access.
         return parsed.withFields { fields -> EventBatch in
-            var events = EventBatch(roles: rules.roles.count, rows: recordCount)
+            var events = EventBatch(roles: rules.roles.count)
             events.rowsRead = recordCount
             // Every per-row array at its final size at most, so the row loop never regrows one.
             events.weights.reserveCapacity(recordCount)
@@ -108,10 +108,9 @@ struct RowTokenizer: Sendable {
             // The kept rows' ids, role by role, in one pass each.
             let kept = events.records
             for (k, f) in layout.idFields.enumerated() {
-                let keys = kept.map { field(Int($0), f) }
-                events.localIds[k] = keys.withUnsafeBufferPointer { keys in
-                    events.ids[k].insert(keys, firstLine: rules.keepsFirstLines ? { records.line(ofRecord: Int(kept[$0])) } : nil)
-                }
+                events.ids[k] = BatchIds(bytes: parsed.fieldBytes, capacity: kept.count)
+                events.localIds[k] = events.ids[k].insert(rows: kept.count, key: { field(Int(kept[$0]), f) },
+                                                          firstLine: rules.keepsFirstLines ? { records.line(ofRecord: Int(kept[$0])) } : nil)
             }
             return events
         }
