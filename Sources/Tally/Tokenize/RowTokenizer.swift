@@ -20,7 +20,7 @@ struct RowTokenizer: Sendable {
             events.weights.reserveCapacity(recordCount)
             events.records.reserveCapacity(recordCount)
             if rules.timeFormat != nil && layout.timeField != nil { events.times.reserveCapacity(recordCount) }
-            func field(_ r: Int, _ f: Int) -> UnsafeRawBufferPointer { fields.field(f, ofRecord: r) }
+            @inline(__always) func field(_ r: Int, _ f: Int) -> UnsafeRawBufferPointer { fields.field(f, ofRecord: r) }
             // What every row needs, read once out of the rules.
             var weightField: Int?, eventWeights: [String: Double]?, defaultEventWeight = 1.0
             switch rules.weight {
