@@ -98,32 +98,36 @@ import Parquet
 }
 
 @Suite struct BatchIdsTests {
-    /// Random short keys laid out in one batch buffer, some repeated: the batch's table gives
-    /// the ids an `IdTable` gives, counts each id's rows, keeps each id's first line, and reads
-    /// every key back from the batch's bytes, which it keeps alive after the caller lets go.
+    /// `keys` laid out in one buffer of `pool`, comma after comma, and a batch table of them
+    /// (line `10 + i` for key `i` when `lines`); with the local id of each key.
+    static func table(_ keys: [[UInt8]], pool: BufferPool = BufferPool(limit: 1), lines: Bool = true) -> (BatchIds, [Int32]) {
+        var starts: [Int] = [], end = 0
+        for key in keys { starts.append(end); end += key.count + 1 }
+        let storage = pool.take(capacity: end)
+        for (key, start) in zip(keys, starts) {
+            (storage.base + start).copyMemory(from: key, byteCount: key.count)
+            storage.base.storeBytes(of: UInt8(ascii: ","), toByteOffset: start + key.count, as: UInt8.self)
+        }
+        let bytes = BatchBytes(storage, count: end)
+        var ids = BatchIds(bytes: bytes, capacity: keys.count)
+        let local = bytes.withUnsafeBytes { buffer in
+            ids.insert(rows: keys.count, key: { UnsafeRawBufferPointer(rebasing: buffer[starts[$0]..<starts[$0] + keys[$0].count]) },
+                       firstLine: lines ? { 10 + $0 } : nil)
+        }
+        return (ids, local)
+    }
+
+    /// Random short keys, some repeated: the batch's table gives the ids an `IdTable` gives,
+    /// counts each id's rows, keeps each id's first line, and reads every key back from the
+    /// batch's bytes, which it keeps alive after the caller lets go.
     @Test(arguments: [0, 1, 9, 3_000])
     func idsRowsAndLinesMatchAnIdTable(rows: Int) {
         var generator = SplitMix(seed: UInt64(rows) + 1)
         let keys = (0..<rows).map { _ in
             (0..<1 + Int(generator.next() % 20)).map { _ in UInt8(ascii: "a") + UInt8(generator.next() % 2) }
         }
-        var ends: [Int] = [], end = 0
-        for key in keys { end += key.count + 1; ends.append(end) }
         let pool = BufferPool(limit: 1)
-        var ids = BatchIds(), localIds: [Int32] = []
-        do {
-            let storage = pool.take(capacity: end)
-            let bytes = BatchBytes(storage, count: end)
-            for (key, end) in zip(keys, ends) {
-                (storage.base + end - key.count - 1).copyMemory(from: key, byteCount: key.count)
-                storage.base.storeBytes(of: UInt8(ascii: ","), toByteOffset: end - 1, as: UInt8.self)
-            }
-            ids = BatchIds(bytes: bytes, capacity: rows)
-            localIds = bytes.withUnsafeBytes { buffer in
-                ids.insert(rows: rows, key: { UnsafeRawBufferPointer(rebasing: buffer[ends[$0] - keys[$0].count - 1..<ends[$0] - 1]) },
-                           firstLine: { 10 + $0 })
-            }
-        }
+        let (ids, localIds) = Self.table(keys, pool: pool)
         var reference = IdTable(), rowsPerId: [Int64] = [], lines: [Int] = []
         for (row, key) in keys.enumerated() {
             let (id, inserted) = key.withUnsafeBytes { reference.insert($0) }
@@ -134,14 +138,40 @@ import Parquet
         #expect(ids.count == reference.count && ids.rows == rowsPerId && ids.firstLine == lines)
         #expect(ids.hashes == reference.hashes)
         // Had the table let go of the batch's buffer, the pool would hand it out again here.
-        let next = pool.take(capacity: end)
-        next.base.initializeMemory(as: UInt8.self, repeating: 0, count: end)
+        let next = pool.take(capacity: 1)
+        next.base.initializeMemory(as: UInt8.self, repeating: 0, count: next.capacity)
         for id in 0..<ids.count {
             #expect(ids.withKey(Int32(id)) { Array($0) } == Array(reference.key(Int32(id))))
         }
         ids.withKeys { keys in
             #expect(keys.map { Array($0) } == (0..<reference.count).map { Array(reference.key(Int32($0))) })
         }
+    }
+
+    /// Two keys with the same 32-bit hash are told apart by their bytes; the empty key is a key.
+    @Test func keysWithTheSameHashAndTheEmptyKeyGetTheirOwnIds() {
+        let (a, b) = (Array("id-122991".utf8), Array("id-141746".utf8))
+        #expect(a.withUnsafeBytes(idHash) == b.withUnsafeBytes(idHash))
+        let (ids, local) = Self.table([a, b, [], b, a, []], lines: false)
+        #expect(local == [0, 1, 2, 1, 0, 2])
+        #expect(ids.count == 3 && ids.rows == [2, 2, 2] && ids.firstLine.isEmpty)
+        #expect(ids.withKey(1) { Array($0) } == b && ids.withKey(2) { $0.count } == 0)
+    }
+
+    /// A file's ids take each batch's in order: new ids after the known ones, rows added up
+    /// (unless the role is the dense counter's), the first line of each id kept from the batch
+    /// that brought it.
+    @Test(arguments: [true, false])
+    func fileIdsAbsorbBatchesInOrder(addingRows: Bool) {
+        let keys = { (names: [String]) in names.map { Array($0.utf8) } }
+        var file = FileIds()
+        let (first, _) = Self.table(keys(["b", "a", "b"]))
+        let (second, _) = Self.table(keys(["c", "a", "c", "d"]))
+        #expect(file.absorb(first, addingRows: addingRows) == [0, 1])
+        #expect(file.absorb(second, addingRows: addingRows) == [2, 1, 3])
+        #expect((0..<file.table.count).map { String(decoding: file.table.key(Int32($0)), as: UTF8.self) } == ["b", "a", "c", "d"])
+        #expect(file.rows == (addingRows ? [2, 2, 2, 1] : []))
+        #expect(file.firstLine == [10, 11, 10, 13])
     }
 }
 

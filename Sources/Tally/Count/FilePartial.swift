@@ -54,7 +54,7 @@ struct FilePartial: Sendable {
 
 /// The distinct ids of one role in one file, in first-seen order: the file's own ids.
 struct FileIds: Sendable {
-    var table = IdTable()
+    var table = IdTable(capacity: 256)
     /// Kept rows per id.
     var rows: [Int64] = []
     /// The physical line (1-based) of each id's first row; empty unless the run keeps them

@@ -26,6 +26,7 @@ struct BatchIds: Sendable {
 
     /// A table for at most `capacity` distinct keys of `bytes`.
     init(bytes: BatchBytes, capacity: Int) {
+        precondition(bytes.count <= Int(UInt32.max), "a batch's bytes are addressed with 32-bit offsets")
         var size = 16
         while size < capacity * 2 { size <<= 1 }
         self.bytes = bytes
@@ -45,7 +46,11 @@ struct BatchIds: Sendable {
     mutating func insert(rows count: Int, key: (Int) -> UnsafeRawBufferPointer, firstLine line: ((Int) -> Int)?) -> [Int32] {
         let capacity = (mask + 1) / 2
         precondition(spans.count + count <= capacity, "a batch's id table is sized for its rows")
+        // Room for every row to bring a new id, as nearly every row does for some roles (users
+        // in a batch of pairs): the per-id arrays never regrow; pages not filled cost nothing.
         spans.reserveCapacity(spans.count + count)
+        hashes.reserveCapacity(spans.count + count)
+        rows.reserveCapacity(spans.count + count)
         return bytes.withUnsafeBytes { bytes in
             [Int32](unsafeUninitializedCapacity: count) { ids, initialized in
                 for i in 0..<count {

@@ -29,7 +29,7 @@ func byteHash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
     return mix64(h)
 }
 
-/// The 32-bit hash an `IdTable` keeps per id: `byteHash`'s halves folded together. Half the
+/// The 32-bit hash an `IdTable` and a `BatchIds` keep per id: `byteHash`'s halves folded together. Half the
 /// room of the full hash per distinct id (4 MB for the benchmark log's 815k items), and enough:
 /// its low bits pick the slot and its high 24 bits, kept in the slot, are compared before the
 /// bytes, so two keys that meet in a probe almost always differ there (two keys from the same

@@ -41,7 +41,8 @@ struct BadRow: Sendable {
 }
 
 extension EventBatch {
-    /// Frees the per-row arrays once the rows are counted; the counts and ids stay.
+    /// Frees the per-row arrays once the rows are counted; the counts and ids stay (and the ids
+    /// keep the batch's field bytes until the fold).
     mutating func dropRows() {
         localIds = []
         weights = []

@@ -9,7 +9,7 @@ import Foundation
 /// the record with the id, the length and the bytes together. (With the ids in the slots and
 /// the keys' bounds in an array by id, a lookup in a table out of the cache waited for three.)
 /// No allocation per lookup.
-/// Not thread-safe: each worker owns its own tables.
+/// Not thread-safe: the fold owns the files' and the run's tables (a batch's ids are `BatchIds`).
 struct IdTable {
     /// The records, in id order.
     private var records: [UInt8] = []

@@ -11,10 +11,10 @@ struct RowRules: Sendable {
     var keepRawBadRows: Bool
     /// A longer field makes its row bad (`input.max_field_bytes`).
     var maxFieldBytes: Int
-    /// Whether each id's first line is kept (`BatchIds.firstLine`, `FileIds.firstLine`): only the error for an id
-    /// out of a frozen vocabulary with `oov: fail` names it, so a run keeps them when it may
-    /// raise that error or saves its partials for runs that may. Otherwise they would cost a
-    /// word per distinct id (8 MB for the benchmark log's items) for nothing.
+    /// Whether each id's first line is kept (`BatchIds.firstLine`, `FileIds.firstLine`): only
+    /// the error for an id out of a frozen vocabulary with `oov: fail` names it, so a run keeps
+    /// them when it may raise that error or saves its partials for runs that may. Otherwise
+    /// they would cost a word per distinct id (8 MB for the benchmark log's items) for nothing.
     var keepsFirstLines: Bool
     /// Added to the base weight of given rows, by display path and line: how `gradcheck`
     /// perturbs one row's weight. Empty in a normal run.
