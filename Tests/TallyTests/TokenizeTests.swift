@@ -99,8 +99,8 @@ import Parquet
 
 @Suite struct BatchIdsTests {
     /// `keys` laid out in one buffer of `pool`, comma after comma, and a batch table of them
-    /// (line `10 + i` for key `i` when `lines`); with the local id of each key.
-    static func table(_ keys: [[UInt8]], pool: BufferPool = BufferPool(limit: 1), lines: Bool = true) -> (BatchIds, [Int32]) {
+    /// (line `10 + i` for key `i` when `lines`).
+    static func table(_ keys: [[UInt8]], pool: BufferPool = BufferPool(limit: 1), lines: Bool = true) -> BatchIds {
         var starts: [Int] = [], end = 0
         for key in keys { starts.append(end); end += key.count + 1 }
         let storage = pool.take(capacity: end)
@@ -109,12 +109,10 @@ import Parquet
             storage.base.storeBytes(of: UInt8(ascii: ","), toByteOffset: start + key.count, as: UInt8.self)
         }
         let bytes = BatchBytes(storage, count: end)
-        var ids = BatchIds(bytes: bytes, capacity: keys.count)
-        let local = bytes.withUnsafeBytes { buffer in
-            ids.insert(rows: keys.count, key: { UnsafeRawBufferPointer(rebasing: buffer[starts[$0]..<starts[$0] + keys[$0].count]) },
-                       firstLine: lines ? { 10 + $0 } : nil)
+        return bytes.withUnsafeBytes { buffer in
+            BatchIds(rows: keys.count, of: bytes, key: { UnsafeRawBufferPointer(rebasing: buffer[starts[$0]..<starts[$0] + keys[$0].count]) },
+                     firstLine: lines ? { 10 + $0 } : nil)
         }
-        return (ids, local)
     }
 
     /// Random short keys, some repeated: the batch's table gives the ids an `IdTable` gives,
@@ -127,13 +125,13 @@ import Parquet
             (0..<1 + Int(generator.next() % 20)).map { _ in UInt8(ascii: "a") + UInt8(generator.next() % 2) }
         }
         let pool = BufferPool(limit: 1)
-        let (ids, localIds) = Self.table(keys, pool: pool)
+        let ids = Self.table(keys, pool: pool)
         var reference = IdTable(), rowsPerId: [Int64] = [], lines: [Int] = []
         for (row, key) in keys.enumerated() {
             let (id, inserted) = key.withUnsafeBytes { reference.insert($0) }
             if inserted { rowsPerId.append(0); lines.append(10 + row) }
             rowsPerId[Int(id)] += 1
-            #expect(localIds[row] == id)
+            #expect(ids.rowIds[row] == id)
         }
         #expect(ids.count == reference.count && ids.rows == rowsPerId && ids.firstLine == lines)
         #expect(ids.hashes == reference.hashes)
@@ -152,8 +150,8 @@ import Parquet
     @Test func keysWithTheSameHashAndTheEmptyKeyGetTheirOwnIds() {
         let (a, b) = (Array("id-122991".utf8), Array("id-141746".utf8))
         #expect(a.withUnsafeBytes(idHash) == b.withUnsafeBytes(idHash))
-        let (ids, local) = Self.table([a, b, [], b, a, []], lines: false)
-        #expect(local == [0, 1, 2, 1, 0, 2])
+        let ids = Self.table([a, b, [], b, a, []], lines: false)
+        #expect(ids.rowIds == [0, 1, 2, 1, 0, 2])
         #expect(ids.count == 3 && ids.rows == [2, 2, 2] && ids.firstLine.isEmpty)
         #expect(ids.withKey(1) { Array($0) } == b && ids.withKey(2) { $0.count } == 0)
     }
@@ -165,8 +163,7 @@ import Parquet
     func fileIdsAbsorbBatchesInOrder(addingRows: Bool) {
         let keys = { (names: [String]) in names.map { Array($0.utf8) } }
         var file = FileIds()
-        let (first, _) = Self.table(keys(["b", "a", "b"]))
-        let (second, _) = Self.table(keys(["c", "a", "c", "d"]))
+        let first = Self.table(keys(["b", "a", "b"])), second = Self.table(keys(["c", "a", "c", "d"]))
         #expect(file.absorb(first, addingRows: addingRows) == [0, 1])
         #expect(file.absorb(second, addingRows: addingRows) == [2, 1, 3])
         #expect((0..<file.table.count).map { String(decoding: file.table.key(Int32($0)), as: UTF8.self) } == ["b", "a", "c", "d"])

@@ -38,9 +38,9 @@ struct Counter: Sendable {
                 w *= decay.factor(age: age)
                 dw = -age * w
             }
-            let first = UInt32(bitPattern: events.localIds[shape.positions[0]!][row])
+            let first = UInt32(bitPattern: events.ids[shape.positions[0]!].rowIds[row])
             guard let kernel else {
-                let second = shape.parts.count > 1 ? UInt32(bitPattern: events.localIds[shape.positions[1]!][row]) : 0
+                let second = shape.parts.count > 1 ? UInt32(bitPattern: events.ids[shape.positions[1]!].rowIds[row]) : 0
                 add(&table, shape.pack(first, second), count: 1, w, dw, 0)
                 continue
             }
@@ -57,7 +57,7 @@ struct Counter: Sendable {
     /// A single-role key is a local id, which is already dense (0, 1, … in first-seen order):
     /// plain arrays, no hashing, and the same rows in the same order as a hashed table.
     private func countDense(_ events: EventBatch, anchor: Double?) -> KeyTable {
-        let ids = events.localIds[shape.positions[0]!]
+        let ids = events.ids[shape.positions[0]!].rowIds
         let n = events.ids[shape.positions[0]!].count, width = channels.count
         var counts = [Int64](repeating: 0, count: n), sums = [Double](repeating: 0, count: n * width)
         let decayChannel = channels.decay

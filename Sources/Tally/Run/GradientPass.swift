@@ -41,7 +41,7 @@ final class GradientWork: BatchWork {
         var ids = [Int32](repeating: 0, count: finals.count)
         rows: for row in 0..<events.rowsKept {
             for k in finals.indices {
-                guard let index = finals[k][Int(events.localIds[k][row])] else { continue rows }
+                guard let index = finals[k][Int(events.ids[k].rowIds[row])] else { continue rows }
                 ids[k] = index
             }
             let result = model.row(finalIds: ids, time: events.times.isEmpty ? nil : events.times[row],

@@ -4,10 +4,11 @@
 /// The keys are not copied: each is a span of the batch's field bytes, which the table keeps
 /// alive until the fold has moved the ids into its file's table. (For high-cardinality roles,
 /// such as users in a batch of pairs, nearly every row brings a new id, and copying each one's
-/// bytes cost more than finding it.) Open addressing with linear probing over a power-of-two
-/// slot array sized for the batch's rows, so it never grows; a slot holds the key's 32-bit hash
-/// and its id, so a mismatch is almost always rejected without reading the key.
-/// Not thread-safe: a worker fills it, then hands it on.
+/// bytes cost more than finding it.) Built in one go by `init(rows:of:key:firstLine:)`, with open
+/// addressing and linear probing over a power-of-two slot array sized for the batch's rows; a
+/// slot holds the key's 32-bit hash and its id, so a mismatch is almost always rejected without
+/// reading the key. The slots go once the rows are in: a batch waiting for the fold holds only
+/// its ids.
 struct BatchIds: Sendable {
     /// The bytes the spans point into.
     private let bytes: BatchBytes
@@ -20,81 +21,71 @@ struct BatchIds: Sendable {
     /// Per id: the physical line (1-based) of its first row; empty unless the run keeps them
     /// (`RowRules.keepsFirstLines`).
     private(set) var firstLine: [Int] = []
-    /// 0 = empty, else the key's hash << 32 | (its id + 1).
-    private var slots: [UInt64]
-    private let mask: Int
-
-    /// A table for at most `capacity` distinct keys of `bytes`.
-    init(bytes: BatchBytes, capacity: Int) {
-        precondition(bytes.count <= Int(UInt32.max), "a batch's bytes are addressed with 32-bit offsets")
-        var size = 16
-        while size < capacity * 2 { size <<= 1 }
-        self.bytes = bytes
-        slots = Array(repeating: 0, count: size)
-        mask = size - 1
-    }
+    /// The id of each kept row, in row order (until `dropRowIds()`).
+    private(set) var rowIds: [Int32] = []
 
     /// A table with no keys.
-    init() { self.init(bytes: BatchBytes(), capacity: 0) }
+    init() { bytes = BatchBytes() }
 
-    /// The number of distinct keys.
-    var count: Int { spans.count }
-
-    /// Inserts the key of each row `i` of `rows` (`key(i)`, a span of the field bytes) in order;
-    /// returns the id of each. Counts each id's rows and, with `firstLine`, keeps the line
-    /// (`firstLine(i)`) of each new one.
-    mutating func insert(rows count: Int, key: (Int) -> UnsafeRawBufferPointer, firstLine line: ((Int) -> Int)?) -> [Int32] {
-        let capacity = (mask + 1) / 2
-        precondition(spans.count + count <= capacity, "a batch's id table is sized for its rows")
+    /// The ids of `count` rows, row `i`'s key being `key(i)`, a span of `bytes`. Counts each
+    /// id's rows and, with `firstLine`, keeps the line (`firstLine(i)`) of each new one.
+    init(rows count: Int, of bytes: BatchBytes, key: (Int) -> UnsafeRawBufferPointer, firstLine line: ((Int) -> Int)?) {
+        precondition(bytes.count <= Int(UInt32.max), "a batch's bytes are addressed with 32-bit offsets")
+        self.bytes = bytes
+        var size = 16
+        while size < count * 2 { size <<= 1 }
+        // 0 = empty, else the key's hash << 32 | (its id + 1).
+        var slots = [UInt64](repeating: 0, count: size)
+        let mask = size - 1
         // Room for every row to bring a new id, as nearly every row does for some roles (users
         // in a batch of pairs): the per-id arrays never regrow; pages not filled cost nothing.
-        spans.reserveCapacity(spans.count + count)
-        hashes.reserveCapacity(spans.count + count)
-        rows.reserveCapacity(spans.count + count)
-        return bytes.withUnsafeBytes { bytes in
+        spans.reserveCapacity(count)
+        hashes.reserveCapacity(count)
+        rows.reserveCapacity(count)
+        rowIds = bytes.withUnsafeBytes { bytes in
             [Int32](unsafeUninitializedCapacity: count) { ids, initialized in
                 for i in 0..<count {
                     let key = key(i)
                     let hash = idHash(key)
-                    let (id, inserted) = insert(key, hash: hash, in: bytes)
-                    if inserted {
-                        if let line { firstLine.append(line(i)) }
-                        rows.append(1)
-                    } else {
-                        rows[Int(id)] += 1
+                    let tag = UInt64(hash) << 32
+                    var slot = Int(hash) & mask
+                    var found: Int?
+                    while case let entry = slots[slot], entry != 0 {
+                        if entry & 0xFFFF_FFFF_0000_0000 == tag {
+                            let id = Int(truncatingIfNeeded: entry & 0xFFFF_FFFF) - 1
+                            let span = spans[id]
+                            if Int(span & 0xFFFF_FFFF) == key.count,
+                               key.isEmpty || bytesEqual(bytes.baseAddress! + Int(span >> 32), key.baseAddress!, count: key.count) {
+                                found = id
+                                break
+                            }
+                        }
+                        slot = (slot + 1) & mask
                     }
-                    ids.initializeElement(at: i, to: id)
+                    if let found {
+                        rows[found] += 1
+                        ids.initializeElement(at: i, to: Int32(found))
+                        continue
+                    }
+                    let start = key.isEmpty ? 0 : key.baseAddress! - bytes.baseAddress!
+                    precondition(start >= 0 && start + key.count <= bytes.count, "a key must be a span of the batch's bytes")
+                    slots[slot] = tag | UInt64(spans.count + 1)
+                    ids.initializeElement(at: i, to: Int32(spans.count))
+                    spans.append(UInt64(start) << 32 | UInt64(key.count))
+                    hashes.append(hash)
+                    rows.append(1)
+                    if let line { firstLine.append(line(i)) }
                 }
                 initialized = count
             }
         }
     }
 
-    @inline(__always)
-    private mutating func insert(_ key: UnsafeRawBufferPointer, hash: UInt32, in bytes: UnsafeRawBufferPointer) -> (id: Int32, inserted: Bool) {
-        let tag = UInt64(hash) << 32
-        var slot = Int(hash) & mask
-        while true {
-            let entry = slots[slot]
-            if entry == 0 { break }
-            if entry & 0xFFFF_FFFF_0000_0000 == tag {
-                let id = Int(truncatingIfNeeded: entry & 0xFFFF_FFFF) - 1
-                let span = spans[id]
-                if Int(span & 0xFFFF_FFFF) == key.count,
-                   key.isEmpty || bytesEqual(bytes.baseAddress! + Int(span >> 32), key.baseAddress!, count: key.count) {
-                    return (Int32(id), false)
-                }
-            }
-            slot = (slot + 1) & mask
-        }
-        let id = spans.count
-        let start = key.isEmpty ? 0 : key.baseAddress! - bytes.baseAddress!
-        precondition(start >= 0 && start + key.count <= bytes.count, "a key must be a span of the batch's bytes")
-        spans.append(UInt64(start) << 32 | UInt64(key.count))
-        hashes.append(hash)
-        slots[slot] = tag | UInt64(id + 1)
-        return (Int32(id), true)
-    }
+    /// The number of distinct keys.
+    var count: Int { spans.count }
+
+    /// Frees the row ids once the rows are counted.
+    mutating func dropRowIds() { rowIds = [] }
 
     /// Calls `body` with the bytes of key `id` (valid only inside `body`).
     func withKey<Result>(_ id: Int32, _ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {

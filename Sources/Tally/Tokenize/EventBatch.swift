@@ -4,10 +4,9 @@
 /// Local ids keep the workers independent: the in-order fold maps them to the run's
 /// vocabulary, so ids are numbered the same way for any number of workers.
 struct EventBatch: Sendable {
-    /// The distinct ids of each tokenized role (in `RowRules.roles` order), in first-seen order.
+    /// The distinct ids of each tokenized role (in `RowRules.roles` order), in first-seen order,
+    /// and each kept row's: `ids[role].rowIds[row]`.
     var ids: [BatchIds]
-    /// Per kept row, the local id of each role: `localIds[role][row]`.
-    var localIds: [[Int32]]
     /// Per kept row, the base weight b_i.
     var weights: [Double] = []
     /// Per kept row, the time in seconds since the epoch (empty when rows carry no time).
@@ -23,7 +22,6 @@ struct EventBatch: Sendable {
 
     init(roles: Int) {
         ids = Array(repeating: BatchIds(), count: roles)
-        localIds = Array(repeating: [], count: roles)
     }
 
     /// Rows kept; stays right after `dropRows()`.
@@ -44,7 +42,7 @@ extension EventBatch {
     /// Frees the per-row arrays once the rows are counted; the counts and ids stay (and the ids
     /// keep the batch's field bytes until the fold).
     mutating func dropRows() {
-        localIds = []
+        for k in ids.indices { ids[k].dropRowIds() }
         weights = []
         times = []
         records = []

@@ -108,9 +108,8 @@ struct RowTokenizer: Sendable {
             // The kept rows' ids, role by role, in one pass each.
             let kept = events.records
             for (k, f) in layout.idFields.enumerated() {
-                events.ids[k] = BatchIds(bytes: parsed.fieldBytes, capacity: kept.count)
-                events.localIds[k] = events.ids[k].insert(rows: kept.count, key: { field(Int(kept[$0]), f) },
-                                                          firstLine: rules.keepsFirstLines ? { records.line(ofRecord: Int(kept[$0])) } : nil)
+                events.ids[k] = BatchIds(rows: kept.count, of: parsed.fieldBytes, key: { field(Int(kept[$0]), f) },
+                                         firstLine: rules.keepsFirstLines ? { records.line(ofRecord: Int(kept[$0])) } : nil)
             }
             return events
         }
