@@ -247,12 +247,12 @@ import Parquet
         Array(text.utf8).withUnsafeBytes(body)
     }
 
-    @Test(arguments: ["12", "-3.5", "1e-3", "0.000", "+7"])
+    @Test(arguments: ["12", "-3.5", "1e-3", "0.000", "+7", "1.", ".5", "-.5", "-0", "9007199254740993", "12345678901234567"])
     func decimalNumbersParse(_ text: String) {
         #expect(Array(text.utf8).withUnsafeBytes(FieldValues.parseDouble) == Double(text))
     }
 
-    @Test(arguments: ["", " 1", "1 ", "nan", "inf", "0x10", "1,5", "abc", "1e999"])
+    @Test(arguments: ["", " 1", "1 ", "nan", "inf", "0x10", "1,5", "abc", "1e999", ".", "-", "+", "-.", "1.2.3", "1..2", "12a", "--1"])
     func anythingElseIsUnparsable(_ text: String) {
         #expect(Array(text.utf8).withUnsafeBytes(FieldValues.parseDouble) == nil)
     }
