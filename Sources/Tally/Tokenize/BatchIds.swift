@@ -7,8 +7,9 @@
 /// bytes cost more than finding it.) Built in one go by `init(rows:of:key:firstLine:)`, with open
 /// addressing and linear probing over a power-of-two slot array sized for the batch's rows; a
 /// slot holds the key's 32-bit hash and its id, so a mismatch is almost always rejected without
-/// reading the key. The slots go once the rows are in: a batch waiting for the fold holds only
-/// its ids.
+/// reading the key. Rows go in one after another: the table stays in cache, where prefetching
+/// (as `IdTable.insertEach` does for the fold's file tables) costs more than the misses it would
+/// hide. The slots go once the rows are in: a batch waiting for the fold holds only its ids.
 struct BatchIds: Sendable {
     /// The bytes the spans point into.
     private let bytes: BatchBytes
