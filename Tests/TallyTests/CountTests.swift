@@ -143,6 +143,31 @@ import Testing
         }
     }
 
+    /// An expected row count only sizes the table: it grows once to the estimate (and an eighth
+    /// more) when the estimate is right, at most 64-fold when it is wild, at least twofold when
+    /// it is low; the rows are those of appending without one.
+    @Test(arguments: [nil, 0, 1_000, 9_000, 1 << 40] as [Int?])
+    func anExpectedCountSizesTheTableButNotItsRows(expected: Int?) {
+        var generator = SplitMix(seed: 31)
+        var plain = KeyTable(channels: 1), sized = KeyTable(channels: 1)
+        var capacities: Set<Int> = []
+        for _ in 0..<100 {
+            var batch = KeyTable(channels: 1, capacity: 64)
+            for _ in 0..<80 { batch.add(key: generator.next() % 5_000, count: 1, Double(generator.next() % 100) / 8) }
+            plain.append(batch) { $0 }
+            sized.append(batch, mapping: { $0 }, expectedCount: expected)
+            // (An array's capacity is its allocation's, rounded up a little.)
+            let bound = max(64 * sized.count, 2 * (sized.count + batch.count))
+            #expect(sized.keys.capacity <= bound + bound / 16)
+            capacities.insert(sized.keys.capacity)
+        }
+        #expect(sized.keys == plain.keys && sized.counts == plain.counts && sized.sums.map(\.bitPattern) == plain.sums.map(\.bitPattern))
+        if expected == 9_000 {
+            // 8,000 rows: room for 9,000 and an eighth after the first batch's 64-fold cap.
+            #expect(sized.keys.capacity >= 9_000 + 9_000 / 8 && capacities.count == 2)
+        }
+    }
+
     /// Translating keys in slices on every core gives the keys mapping them one by one gives.
     @Test func translatingKeysEqualsMappingThem() {
         var generator = SplitMix(seed: 5)

@@ -344,6 +344,24 @@ import Testing
         }
     }
 
+    /// Each batch says how far into the file (on disk) the reader was: rising, up to the whole
+    /// file at the last batch, for a plain file and for a zstd one (whose decoder reads a block
+    /// ahead: hence a file of many blocks, of digits that barely compress).
+    @Test func batchesSayHowFarIntoTheFileTheyCome() throws {
+        let folder = try TemporaryFolder()
+        var generator = SplitMix(seed: 5)
+        let text = "h\n" + (0..<100_000).map { _ in "\(generator.next() % 1_000_000_007),\(generator.next() % 7)\n" }.joined()
+        for (name, data) in [("a.csv", bytes(text)), ("a.csv.zst", zstdFrame(bytes(text)))] {
+            let reader = try RecordReader(file: try folder.inputFile(name, data), fileIndex: 0,
+                                          options: .init(targetBatchBytes: 16 << 10, readSize: 4 << 10, chunkSize: 4 << 10))
+            var fractions: [Double] = []
+            while let batch = try reader.next() { fractions.append(batch.fileFraction) }
+            #expect(fractions.count > 10, "\(name)")
+            #expect(zip(fractions, fractions.dropFirst()).allSatisfy { $0 <= $1 } && fractions.first! > 0, "\(name)")
+            #expect(fractions.last == 1 && fractions[fractions.count / 2] < 0.9, "\(name): \(fractions)")
+        }
+    }
+
     @Test func aBatchTargetAbove64MiBIsAUsageError() throws {
         let folder = try TemporaryFolder()
         let file = try folder.inputFile("a.csv", bytes("a\n"))

@@ -35,8 +35,11 @@ struct FilePartial: Sendable {
             keys.mergeDense(batch.keys, decay: counter.decay, mapping: key)
         } else {
             // Appended, not hashed: a file's table can hold millions of keys, and random lookups
-            // into it would miss the cache on almost every row.
-            keys.append(batch.keys, decay: counter.decay, mapping: key)
+            // into it would miss the cache on almost every row. As many rows are likely to
+            // follow per byte of the file as came so far.
+            let rows = Double(keys.count + batch.keys.count)
+            keys.append(batch.keys, decay: counter.decay, mapping: key,
+                        expectedCount: Int(min(rows / max(batch.fileFraction, 1e-6), 1e12)))
         }
     }
 

@@ -184,16 +184,21 @@ struct KeyTable: Sendable {
 
     /// Appends every row of `other` (keys translated by `mapping`), without combining equal
     /// keys (`repeatsKeys`): cheaper than `merge` into a large table, whose random lookups miss
-    /// the cache.
-    mutating func append(_ other: KeyTable, decay: Decay? = nil, mapping: (UInt64) -> UInt64) {
+    /// the cache. `expectedCount`, an estimate of the rows the table will end with, sizes it
+    /// when it grows.
+    mutating func append(_ other: KeyTable, decay: Decay? = nil, mapping: (UInt64) -> UInt64, expectedCount: Int? = nil) {
         guard other.count > 0 else { return }
         let shift = alignAnchors(with: other, decay: decay)
         slots = []
         repeatsKeys = true
         if keys.count + other.count > keys.capacity {
-            // Grown fourfold rather than twofold: each growth copies every row so far, while the
-            // room not yet filled costs address space only (its pages are touched as rows come).
-            let rows = max(keys.count + other.count, 4 * keys.capacity)
+            // Each growth copies every row so far and touches fresh pages, while room not yet
+            // filled costs address space only (its pages are touched as rows come): so grown
+            // at once to the expected size and an eighth more (at most 64 times the rows so far,
+            // in case the estimate is wild), else fourfold; at least twofold either way.
+            let needed = keys.count + other.count
+            let expected = expectedCount.map { min($0 + $0 / 8, 64 * needed) } ?? 4 * keys.capacity
+            let rows = max(needed, 2 * keys.capacity, expected)
             keys.reserveCapacity(rows)
             counts.reserveCapacity(rows)
             sums.reserveCapacity(rows * channels)

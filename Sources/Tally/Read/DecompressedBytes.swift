@@ -13,6 +13,10 @@ final class DecompressedBytes {
     /// Compressed (on-disk) bytes read so far.
     private(set) var bytesRead: Int64 = 0
 
+    /// Compressed (on-disk) bytes decoded so far: those read, but for the ones waiting in the
+    /// input buffer.
+    var bytesConsumed: Int64 { bytesRead - Int64(inputCount - inputPosition) }
+
     /// Opens `file`; reads compressed files `readSize` bytes at a time (≥ 1). Throws `.io` when
     /// it cannot be opened.
     init(_ file: InputFile, readSize: Int = 1 << 20) throws {

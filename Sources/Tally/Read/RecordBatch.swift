@@ -25,6 +25,9 @@ public struct RecordBatch: Sendable {
     /// The line of each record, when they are not `firstLine`, `firstLine + 1`, … (quoted line
     /// ends or blank lines in the batch); nil otherwise.
     let lines: [Int]?
+    /// How far into the file (on disk) the reader was when it handed the batch out, 0 to 1: for
+    /// estimates of what is to come (`RecordReader` sets it; 1 when unknown).
+    public internal(set) var fileFraction = 1.0
 
     init(fileIndex: Int, index: Int, isLastInFile: Bool = false, bytes: BatchBytes, spans: UInt32Column,
          streamOffset: Int64, firstLine: Int, lines: [Int]?) {

@@ -124,7 +124,9 @@ public final class RecordReader {
         if options.header && parsedHeader == nil { _ = try header() }
         // Keep one batch in hand until the next exists or the file ends, to know the last one.
         while framer.readyCount < 2 && !ended { try pump() }
-        return framer.takeBatch()
+        guard var batch = framer.takeBatch() else { return nil }
+        batch.fileFraction = file.size > 0 ? min(1, Double(source.bytesConsumed) / Double(file.size)) : 1
+        return batch
     }
 
     private func pump() throws {

@@ -20,7 +20,7 @@ final class CountingWork: BatchWork {
         var events = tokenizer.tokenize(parsed, layout: layout, path: path, rows: rows)
         let keys = counter.count(events)
         events.dropRows()
-        return BatchResult(events: events, keys: keys)
+        return BatchResult(events: events, keys: keys, fileFraction: batch.fileFraction)
     }
 }
 

@@ -3,6 +3,8 @@
 struct BatchResult: Sendable {
     var events: EventBatch
     var keys: KeyTable
+    /// The batch's `RecordBatch.fileFraction`.
+    var fileFraction = 1.0
 }
 
 /// Rows read, kept and left out, for one file or the whole run.
