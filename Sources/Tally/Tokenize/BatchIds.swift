@@ -90,19 +90,19 @@ struct BatchIds: Sendable {
 
     /// Calls `body` with the bytes of key `id` (valid only inside `body`).
     func withKey<Result>(_ id: Int32, _ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
-        let span = spans[Int(id)]
-        return try bytes.withUnsafeBytes { bytes in
-            try body(UnsafeRawBufferPointer(rebasing: bytes[Int(span >> 32)..<Int(span >> 32) + Int(span & 0xFFFF_FFFF)]))
-        }
+        try bytes.withUnsafeBytes { bytes in try body(Self.key(spans[Int(id)], in: bytes)) }
     }
 
     /// Calls `body` with every key, in id order (valid only inside `body`).
     func withKeys<Result>(_ body: (UnsafeBufferPointer<UnsafeRawBufferPointer>) throws -> Result) rethrows -> Result {
         try bytes.withUnsafeBytes { bytes in
-            let keys = spans.map { span in
-                UnsafeRawBufferPointer(rebasing: bytes[Int(span >> 32)..<Int(span >> 32) + Int(span & 0xFFFF_FFFF)])
-            }
-            return try keys.withUnsafeBufferPointer(body)
+            try spans.map { Self.key($0, in: bytes) }.withUnsafeBufferPointer(body)
         }
+    }
+
+    /// The key a span (start << 32 | length) marks in `bytes`.
+    private static func key(_ span: UInt64, in bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        let start = Int(span >> 32)
+        return UnsafeRawBufferPointer(rebasing: bytes[start..<start + Int(span & 0xFFFF_FFFF)])
     }
 }
