@@ -249,6 +249,21 @@ import Testing
         #expect(table.find(9) == 1 && table.find(7) == nil)
     }
 
+    /// A new key's row holds its first values as adding them to a zero row gives (a weight of
+    /// −0 sums to +0), in every channel; rows stay findable as the table grows past its room.
+    @Test func addingANewKeyStartsItsRowFromZero() {
+        var table = KeyTable(channels: 3, capacity: 4)
+        table.add(key: 1, count: 1, -0.0, 2, -0.0)
+        table.add(key: 1, count: 1, 1.5, 0.25, 4)
+        table.add(key: 2, count: 0, -3, -0.0, -0.0)
+        for key: UInt64 in 3..<200 { table.add(key: key, count: 1, Double(key)) }
+        #expect(table.counts.prefix(3) == [2, 0, 1])
+        #expect(table.sums.prefix(6).map(\.bitPattern) == [1.5, 2.25, 4, -3, 0, 0].map(\.bitPattern))
+        #expect(table.sum(198, 0) == 199 && table.sum(198, 2) == 0, "key k in row k − 1")
+        #expect(table.row(for: 150) == 149 && table.row(for: 500) == 199 && table.count == 200)
+        #expect(table.sums.suffix(3).map(\.bitPattern) == [0, 0, 0].map(\.bitPattern), "a zero row, all +0")
+    }
+
     /// Merging into an empty table takes the other's rows with their keys mapped, leaving out
     /// the rows mapped to nil, in the other's row order.
     @Test func mergingIntoAnEmptyTableMapsTheRowsInPlace() {

@@ -84,7 +84,13 @@ struct KeyTable: Sendable {
     /// Adds `count` rows and the values `v0, v1, v2` (channels 0, 1, 2; extra ones ignored).
     @inline(__always)
     mutating func add(key: UInt64, count: Int64, _ v0: Double, _ v1: Double = 0, _ v2: Double = 0) {
-        let row = self.row(for: key)
+        let (slot, found) = locate(key)
+        guard let row = found else {
+            // Most pairs of a batch are new: their row is appended with its first values at
+            // once (0 + v, as adding v to a zero row gives: −0 becomes +0).
+            insert(key, at: slot, count: count, 0 + v0, 0 + v1, 0 + v2)
+            return
+        }
         counts[row] += count
         let base = row &* channels
         sums.withUnsafeMutableBufferPointer { sums in
@@ -349,22 +355,37 @@ struct KeyTable: Sendable {
     /// The row of `key`, inserting a zero row when it is new.
     @inline(__always)
     mutating func row(for key: UInt64) -> Int {
+        let (slot, found) = locate(key)
+        if let found { return found }
+        insert(key, at: slot, count: 0, 0, 0, 0)
+        return keys.count - 1
+    }
+
+    /// Where `key` is: its row, or none and the empty slot where it would go.
+    @inline(__always)
+    private mutating func locate(_ key: UInt64) -> (slot: Int, row: Int?) {
         if slots.isEmpty { buildIndex() }
         var slot = Int(truncatingIfNeeded: mix64(key)) & mask
-        while true {
-            let entry = slots[slot]
-            if entry == 0 { break }
+        while case let entry = slots[slot], entry != 0 {
             let row = Int(entry) - 1
-            if keys[row] == key { return row }
+            if keys[row] == key { return (slot, row) }
             slot = (slot + 1) & mask
         }
-        let row = keys.count
+        return (slot, nil)
+    }
+
+    /// Gives a new key, in the empty slot `slot` (from `locate`), a row of `count` and the sums
+    /// `v0, v1, v2` (zeros in any further channel).
+    @inline(__always)
+    private mutating func insert(_ key: UInt64, at slot: Int, count: Int64, _ v0: Double, _ v1: Double, _ v2: Double) {
+        slots[slot] = Int32(keys.count + 1)
         keys.append(key)
-        counts.append(0)
-        for _ in 0..<channels { sums.append(0) }
-        slots[slot] = Int32(row + 1)
+        counts.append(count)
+        sums.append(v0)
+        if channels > 1 { sums.append(v1) }
+        if channels > 2 { sums.append(v2) }
+        if channels > 3 { sums.append(contentsOf: repeatElement(0, count: channels - 3)) }
         if keys.count * 2 > slots.count { grow() }
-        return row
     }
 
     private mutating func grow() {
