@@ -29,12 +29,13 @@ func byteHash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
     return mix64(h)
 }
 
-/// The 32-bit hash an `IdTable` and a `BatchIds` keep per id: `byteHash`'s halves folded together. Half the
-/// room of the full hash per distinct id (4 MB for the benchmark log's 815k items), and enough:
-/// its low bits pick the slot and its high 24 bits, kept in the slot, are compared before the
-/// bytes, so two keys that meet in a probe almost always differ there (two keys from the same
-/// slot but for one time in 2^(32 − log2 slots), 2048 for 2M slots; from neighbouring slots,
-/// but for one time in 2^24 or so), and only then do their bytes decide.
+/// The 32-bit hash an `IdTable` and a `BatchIds` keep per id: `byteHash`'s halves folded together.
+/// Half the room of the full hash per distinct id (4 MB for the benchmark log's 815k items), and
+/// enough: its low bits pick the slot, and the bits kept in the slot (the high 24 in an `IdTable`,
+/// all 32 in a `BatchIds`) are compared before the bytes, so two keys that meet in a probe almost
+/// always differ there (two keys from the same slot but for one time in 2^(32 − log2 slots), 2048
+/// for 2M slots; from neighbouring slots, but for one time in 2^24 or so), and only then do their
+/// bytes decide.
 @inline(__always)
 func idHash(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
     let hash = byteHash(bytes)
