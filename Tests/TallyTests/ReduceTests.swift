@@ -16,6 +16,19 @@ import Testing
         #expect(logQ.allSatisfy { abs($0 + log(2.0)) < 1e-12 })
     }
 
+    /// Over many keys whose logits are alike, the shifted exponentials are all one value rounded
+    /// alike: a plain sum drifts by thousands of roundings (a log-normaliser wrong by 10⁻¹²,
+    /// which moved `gradcheck`'s finite differences of L past its tolerance on the README's
+    /// example). The compensated sum stays within a rounding or two of 1 + (K − 1)·e^(−h).
+    @Test(arguments: [1e-3, 0.37, 5.0])
+    func logSoftmaxOverManyAlikeLogitsIsAccurate(_ h: Double) {
+        let count = 20_000
+        let logQ = logSoftmax([h] + Array(repeating: 0, count: count - 1))
+        let expected = -(h + log(1 + Double(count - 1) * exp(-h)))
+        #expect(abs(logQ[1] - expected) <= 4 * expected.ulp, "\(logQ[1]) against \(expected)")
+        #expect(abs(logQ[0] - (h + expected)) <= 4 * expected.ulp)
+    }
+
     /// Central finite differences of L with respect to each v_k agree with ∂L/∂v_k.
     @Test(arguments: [Pipeline.Loss.Kind.sum, .mse, .poissonNLL, .multinomialNLL, .kl])
     func theValueGradientMatchesFiniteDifferences(_ kind: Pipeline.Loss.Kind) throws {
