@@ -24,13 +24,34 @@ func sampleCSV(rows: Int) -> [UInt8] {
         #expect(whole.records.count == 500 && whole.lineCount == 501)
     }
 
-    @Test func theFileKindIsDecidedByMagicBytesNotByName() throws {
+    @Test func aFileIsZstdByItsNameOrByItsFirstBytes() throws {
         let folder = try TemporaryFolder()
-        #expect(try folder.inputFile("plain.csv.zst", bytes("a\n")).isZstd == false)
+        #expect(try folder.inputFile("plain.csv.zst", bytes("a\n")).isZstd == true)
+        #expect(try folder.inputFile("plain.zstd", bytes("a\n")).isZstd == true)
+        #expect(try folder.inputFile("empty.csv.zst", []).isZstd == true)
         #expect(try folder.inputFile("packed.csv", zstdFrame(bytes("a\n"))).isZstd == true)
         #expect(try folder.inputFile("skip.csv", skippableFrame([1, 2]) + zstdFrame(bytes("a\n"))).isZstd == true)
-        #expect(try folder.inputFile("empty.csv.zst", []).isZstd == false)
+        #expect(try folder.inputFile("empty.csv", []).isZstd == false)
         #expect(try folder.inputFile("short.csv", [0x28, 0xB5]).isZstd == false)
+        #expect(try folder.inputFile("zst.csv", bytes("a\n")).isZstd == false)
+    }
+
+    /// A `.zst` file whose first bytes were damaged is an error, never CSV made of its bytes.
+    @Test func aZstdFileThatDoesNotStartWithAFrameIsAnError() throws {
+        var data = zstdFrame(sampleCSV(rows: 100))
+        data[0] = 0x00
+        let error = try readError("a.csv.zst", data)
+        #expect(error.kind == .badInput && error.kind.exitCode == 65)
+        #expect("\(error)" == "a.csv.zst: error: [read] not a zstd frame at byte 0")
+        #expect("\(try readError("b.csv.zst", bytes("user_id,item_id\nu1,i1\n")))" == "b.csv.zst: error: [read] not a zstd frame at byte 0")
+    }
+
+    /// As the `zstd` tool says of it: an empty `.zst` file is not an empty log.
+    @Test func anEmptyZstdFileIsTruncatedAndAnEmptyPlainFileHasNoRecords() throws {
+        #expect("\(try readError("a.csv.zst", []))" == "a.csv.zst: error: [read] truncated zstd frame at byte 0")
+        let folder = try TemporaryFolder()
+        let plain = try readAll(try folder.inputFile("a.csv", []))
+        #expect(plain.records.isEmpty && plain.lineCount == 0)
     }
 
     @Test(arguments: [10, 100, 1000])
@@ -54,7 +75,27 @@ func sampleCSV(rows: Int) -> [UInt8] {
         second[second.count - 1] ^= 0xFF
         let error = try readError("a.csv.zst", first + second)
         #expect(error.kind == .badInput)
-        #expect("\(error)" == "a.csv.zst: error: [read] corrupt zstd frame at byte \(first.count): Restored data doesn't match checksum")
+        #expect("\(error)" == "a.csv.zst: error: [read] corrupt zstd frame at byte \(first.count): Restored data doesn't match checksum (decoding fails at bytes \(first.count)–\(first.count + second.count))")
+    }
+
+    /// In a file of one frame, the frame's start says nothing of where the damage is: the message
+    /// also says in which 4 KiB decoding fails: where the damaged block (at most 128 KiB) ends.
+    @Test func aCorruptFrameSaysHowFarDecodingWent() throws {
+        var state: UInt64 = 7
+        let text = bytes((0..<40_000).map { row -> String in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return "u\(state >> 40),sku-\(state >> 20 & 0xFFFFF),\(1_700_000_000 + row)\n"
+        }.joined())
+        var data = zstdFrame(text)
+        let damage = data.count / 2
+        for index in damage..<damage + 8 { data[index] ^= 0xFF }
+        let error = try readError("a.csv.zst", data)
+        let message = "\(error)"
+        let prefix = "a.csv.zst: error: [read] corrupt zstd frame at byte 0: "
+        #expect(message.hasPrefix(prefix))
+        let bounds = try #require(message.split(separator: " ").last?.dropLast().split(separator: "–").compactMap { Int($0) })
+        #expect(bounds.count == 2 && bounds[1] - bounds[0] <= 4096, "\(message)")
+        #expect(bounds[1] > damage && bounds[1] - damage <= 128 << 10, "\(message), damage at \(damage) of \(data.count)")
     }
 
     @Test func garbledBlocksAreAnError() throws {
@@ -90,14 +131,17 @@ func sampleCSV(rows: Int) -> [UInt8] {
 
     @Test func errorsAreTheSameForEveryReadAndChunkSize() throws {
         let folder = try TemporaryFolder()
-        var data = zstdFrame(sampleCSV(rows: 300), checksum: true)
+        var data = zstdFrame(sampleCSV(rows: 3000), checksum: true)
         data[data.count - 2] ^= 1
+        #expect(data.count > 3 * 4096)
         let file = try folder.inputFile("a.csv.zst", data)
+        // The checksum ends the frame: decoding fails in the last 4 KiB from the frame's start.
+        let failing = (data.count - 1) / 4096 * 4096
         for size in [1, 3, 64, 4096, 1 << 20] {
             let error = try #require(throws: TallyError.self) {
                 _ = try readAll(file, options: .init(readSize: size, chunkSize: size))
             }
-            #expect("\(error)" == "a.csv.zst: error: [read] corrupt zstd frame at byte 0: Restored data doesn't match checksum")
+            #expect("\(error)" == "a.csv.zst: error: [read] corrupt zstd frame at byte 0: Restored data doesn't match checksum (decoding fails at bytes \(failing)–\(data.count))")
         }
     }
 

@@ -4,6 +4,7 @@
 /// Memory is bounded by `readSize` (the compressed input buffer). Not thread-safe.
 final class DecompressedBytes {
     private let file: FileBytes
+    private let path: String
     private let decoder: ZstdDecoder?
     private let input: UnsafeMutableRawBufferPointer
     private var inputCount = 0
@@ -22,6 +23,7 @@ final class DecompressedBytes {
     init(_ file: InputFile, readSize: Int = 1 << 20) throws {
         precondition(readSize >= 1)
         self.file = try FileBytes(path: file.path, displayPath: file.displayPath)
+        path = file.path
         decoder = file.isZstd ? ZstdDecoder() : nil
         input = .allocate(byteCount: file.isZstd ? readSize : 0, alignment: 16)
     }
@@ -58,8 +60,9 @@ final class DecompressedBytes {
                     return 0
                 }
             }
-        } catch let error as ZstdError {
+        } catch var error as ZstdError {
             ended = true
+            if case .corrupt = error.kind { error.failingBytes = ZstdDecoder.failingBytes(in: path, frameStart: error.offset) }
             throw error.tallyError(displayPath: file.displayPath)
         }
     }

@@ -23,6 +23,13 @@ final class FileBytes {
 
     deinit { close(descriptor) }
 
+    /// Moves to byte `offset` of the file. Throws `.io` when it cannot.
+    func seek(to offset: Int64) throws {
+        guard lseek(descriptor, off_t(offset), SEEK_SET) >= 0 else {
+            throw TallyError(.io, stage: .read, at: InputLocation(path: displayPath), "cannot seek: \(PathText.errnoText())")
+        }
+    }
+
     /// Reads up to `buffer.count` bytes into `buffer`; returns the count, 0 at the end of the file.
     /// Throws `.io` on a read error.
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {

@@ -22,8 +22,10 @@ public struct InputFile: Sendable, Hashable {
     /// Last modification time, in nanoseconds since the epoch (how `tally reduce` tells that a
     /// file changed since its map without reading it).
     public var modified: Int64
-    /// Whether the file starts with a zstd frame or a skippable frame (decided by its first four
-    /// bytes, never by its name). An empty file is a plain, empty CSV file.
+    /// Whether the file is read as zstd: when its name ends in `.zst` or `.zstd`, whatever its
+    /// bytes (a damaged or empty one is then an error, never read as CSV), or when it starts with
+    /// a zstd frame or a skippable frame (a compressed file under another name). Any other file,
+    /// an empty one included, is plain CSV.
     public var isZstd: Bool
 
     public init(path: String, displayPath: String, relativePath: String, size: Int64, modified: Int64 = 0, isZstd: Bool) {
@@ -50,7 +52,7 @@ public struct InputFile: Sendable, Hashable {
                   relativePath: PathText.relative(absolute, to: PathText.normalize(base)),
                   size: Int64(info.st_size),
                   modified: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
-                  isZstd: try ZstdMagic.fileStartsWithFrame(absolute, displayPath: display))
+                  isZstd: try ZstdMagic.isZstdName(absolute) || ZstdMagic.fileStartsWithFrame(absolute, displayPath: display))
     }
 }
 

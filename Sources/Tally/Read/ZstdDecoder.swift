@@ -18,6 +18,9 @@ struct ZstdError: Error, Equatable {
     /// 0-based offset in the compressed file: where the input ended (`truncated`), or where the
     /// frame concerned starts (`corrupt`, `notAFrame`).
     var offset: Int64
+    /// For `corrupt`, when known: the compressed bytes in which decoding fails (see
+    /// `ZstdDecoder.failingBytes`). The damage is in the block that ends there, at most 128 KiB.
+    var failingBytes: Range<Int64>?
 
     /// Translates a libzstd error code; the corresponding C function is `ZSTD_getErrorName`.
     init(code: Int, frameStart: Int64) {
@@ -34,7 +37,9 @@ struct ZstdError: Error, Equatable {
     func tallyError(displayPath: String) -> TallyError {
         let message = switch kind {
         case .truncated: "truncated zstd frame at byte \(offset)"
-        case .corrupt(let name): "corrupt zstd frame at byte \(offset): \(name)"
+        case .corrupt(let name):
+            "corrupt zstd frame at byte \(offset): \(name)"
+                + (failingBytes.map { " (decoding fails at bytes \($0.lowerBound)–\($0.upperBound))" } ?? "")
         case .notAFrame where offset == 0: "not a zstd frame at byte 0"
         case .notAFrame: "unexpected data after the last zstd frame at byte \(offset)"
         }
@@ -58,6 +63,11 @@ enum ZstdMagic {
             || zip(bytes.indices, bytes).allSatisfy { index, byte in
                 index == 0 ? byte & 0xF0 == 0x50 : byte == skippable[index]
             }
+    }
+
+    /// Whether `path` names a zstd file: it ends in `.zst` or `.zstd`.
+    static func isZstdName(_ path: String) -> Bool {
+        path.hasSuffix(".zst") || path.hasSuffix(".zstd")
     }
 
     /// Whether the file at `path` starts with a frame magic number; false for files shorter
@@ -162,8 +172,38 @@ final class ZstdDecoder {
         return produced
     }
 
-    /// Checks that the input ended at a frame boundary.
+    /// Where decoding the frame at `frameStart` of the file at `path` fails: the 4 KiB of
+    /// compressed input in which it does, when the frame is decoded again from its start 4 KiB at
+    /// a time (so the answer depends on the bytes alone, not on how a run happened to read them);
+    /// nil when it does not fail or the file cannot be read again. For the message of a corrupt
+    /// frame, whose start says little in a file of one large frame.
+    static func failingBytes(in path: String, frameStart: Int64) -> Range<Int64>? {
+        guard let file = try? FileBytes(path: path, displayPath: path), (try? file.seek(to: frameStart)) != nil else { return nil }
+        let decoder = ZstdDecoder()
+        var input = [UInt8](repeating: 0, count: 4 << 10), output = [UInt8](repeating: 0, count: 128 << 10)
+        var start = frameStart
+        while decoder.frameStart == 0 {
+            guard let count = try? input.withUnsafeMutableBytes({ try file.read(into: $0) }), count > 0 else { return nil }
+            do {
+                try input.withUnsafeBytes { input in
+                    try output.withUnsafeMutableBytes { output in
+                        var position = 0
+                        while try decoder.decompress(UnsafeRawBufferPointer(rebasing: input[..<count]),
+                                                     position: &position, into: output) > 0 {}
+                    }
+                }
+            } catch {
+                return start..<start + Int64(count)
+            }
+            start += Int64(count)
+        }
+        return nil
+    }
+
+    /// Checks that the input ended at a frame boundary, after at least one frame (an empty input
+    /// is a truncated one, as the `zstd` tool says).
     func finish() throws(ZstdError) {
+        if consumed == 0 { throw ZstdError(.truncated, at: 0) }
         guard inFrame else { return }
         if frameStart > 0 && magic.count < 4 && !ZstdMagic.isPrefixOfFrameStart(magic) {
             throw ZstdError(.notAFrame, at: frameStart)
