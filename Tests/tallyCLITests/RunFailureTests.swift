@@ -100,8 +100,8 @@ import Testing
         (Data("u2,,click,1732000001,2".utf8), "logs/bad.csv:3:2: error: [tokenize] empty item id"),
         (Data("u2,i".utf8) + Data([0xFF]) + Data(",click,1732000001,2".utf8),
          "logs/bad.csv:3:2: error: [tokenize] item id is not valid UTF-8"),
-        (Data("u2,i2,click".utf8), "logs/bad.csv:3: error: [read] expected 5 fields, found 3"),
-        (Data("u2,i2,click,1732000001,2,extra".utf8), "logs/bad.csv:3: error: [read] expected 5 fields, found 6"),
+        (Data("u2,i2,click".utf8), "logs/bad.csv:3:4: error: [read] expected 5 fields, found 3"),
+        (Data("u2,i2,click,1732000001,2,extra".utf8), "logs/bad.csv:3:6: error: [read] expected 5 fields, found 6"),
         (Data(#"u2,"i2"x,click,1732000001,2"#.utf8),
          "logs/bad.csv:3:2: error: [read] unexpected character after closing quote"),
         (Data(#"u2,i"2,click,1732000001,2"#.utf8), "logs/bad.csv:3:2: error: [read] quote in unquoted field"),
@@ -118,6 +118,19 @@ import Testing
         let result = try Self.run(folder)
         #expect(result.status == 65, "\(result.transcript)")
         Self.expectGolden(result, message)
+    }
+
+    /// Without a header, a row is short when it lacks a column the pipeline names: located at
+    /// the first field it lacks.
+    @Test func aHeaderlessRowWithoutANamedColumnExits65AtTheMissingField() throws {
+        let bytes = Data("u1,i1,view,1732000000,1.5\nu2,i2\n".utf8)
+        let pipeline = Self.pipeline(columns: "{item: 1}", input: "  header: false\n  bad_rows: {policy: fail}\n")
+            .replacingOccurrences(of: "{column: weight}", with: "{column: 4}")
+        let folder = try Self.fixture("short-headerless-row", pipeline: pipeline, files: ["logs/bad.csv": bytes])
+        defer { EndToEnd.cleanUp(folder) }
+        let result = try Self.run(folder)
+        #expect(result.status == 65, "\(result.transcript)")
+        Self.expectGolden(result, "logs/bad.csv:2:3: error: [read] expected at least 5 fields, found 2")
     }
 
     @Test func moreBadRowsThanMaxExits65AndExactlyMaxSucceeds() throws {

@@ -51,12 +51,13 @@ struct RowTokenizer: Sendable {
                     bad("field longer than \(maxFieldBytes) bytes (\(field(r, long).count))", column: long + 1, stage: .read)
                     continue
                 }
+                // A wrong field count is located at the first field missing or the first one too many.
                 if let expected = layout.fieldCount, fieldCount != expected {
-                    bad("expected \(expected) fields, found \(fieldCount)", stage: .read)
+                    bad("expected \(expected) fields, found \(fieldCount)", column: min(fieldCount, expected) + 1, stage: .read)
                     continue
                 }
                 if fieldCount < layout.minimumFieldCount {
-                    bad("expected at least \(layout.minimumFieldCount) fields, found \(fieldCount)", stage: .read)
+                    bad("expected at least \(layout.minimumFieldCount) fields, found \(fieldCount)", column: fieldCount + 1, stage: .read)
                     continue
                 }
                 for filter in layout.filters {
