@@ -58,16 +58,21 @@ import Testing
         """
 
     @Test(arguments: ["items", "pairs"])
-    func outputsAreByteIdenticalForOneTwoAndFourWorkers(_ name: String) throws {
+    func outputsAreByteIdenticalForOneTwoAndFourWorkersWhereverTallyRuns(_ name: String) throws {
         let folder = try EndToEnd.temporaryFolder("workers-\(name)")
         defer { EndToEnd.cleanUp(folder) }
         try FileManager.default.createSymbolicLink(at: folder.appendingPathComponent("sample-data"),
                                                    withDestinationURL: EndToEnd.sampleData)
         try EndToEnd.write(Self.extra, to: "extra/bad-rows.csv", in: folder)
         let pipeline = try EndToEnd.write(Self.pipelines[name]!, to: "\(name).yaml", in: folder)
+        // Each run from another place, with the pipeline's path given another way: outputs do
+        // not depend on where Tally runs either.
+        let places = [1: (pipeline.path, folder), 2: ("\(folder.lastPathComponent)/\(name).yaml", folder.deletingLastPathComponent()),
+                      4: ("./\(name).yaml", folder)]
         var outputs: [Int: [String: Data]] = [:]
         for workers in [1, 2, 4] {
-            let run = try EndToEnd.tally(["run", pipeline.path, "--workers", "\(workers)"], in: folder)
+            let (path, directory) = places[workers]!
+            let run = try EndToEnd.tally(["run", path, "--workers", "\(workers)"], in: directory)
             try #require(run.status == 0, "--workers \(workers):\n\(run.transcript)")
             let out = folder.appendingPathComponent("out")
             if workers == 1 { try EndToEnd.check(pipeline, out) }

@@ -15,7 +15,8 @@ struct Summary {
         return .object([
             ("pipeline", .object([
                 ("name", .string(pipeline.name)),
-                ("path", .string(InputFiles.display(pipeline.path))),
+                // Relative to its own folder, as the inputs' paths are: the same wherever Tally runs.
+                ("path", .string(String(pipeline.path.split(separator: "/").last ?? ""))),
                 ("hash", .string(pipeline.hash)),
             ])),
             ("version", .string(tallyVersion)),
