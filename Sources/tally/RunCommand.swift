@@ -102,7 +102,7 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Worker queues for parsing and counting (default: the pipeline's run.workers, else the number of cores). Outputs are identical for any value.")
     var workers: Int?
 
-    @Flag(help: "No progress line on standard error.")
+    @Flag(help: "No progress line and no closing summary line on standard error; warnings and errors still print.")
     var quiet = false
 
     @Option(help: "text, or json: one JSON object per line on standard error (start, each file, bad rows, finish with the exit code), for schedulers.")
