@@ -178,10 +178,12 @@ final class ZstdDecoder {
     /// nil when it does not fail or the file cannot be read again. For the message of a corrupt
     /// frame, whose start says little in a file of one large frame.
     static func failingBytes(in path: String, frameStart: Int64) -> Range<Int64>? {
-        guard let file = try? FileBytes(path: path, displayPath: path), (try? file.seek(to: frameStart)) != nil else { return nil }
+        guard let file = try? FileBytes(path: path, displayPath: path) else { return nil }
+        do { try file.seek(to: frameStart) } catch { return nil }
         let decoder = ZstdDecoder()
         var input = [UInt8](repeating: 0, count: 4 << 10), output = [UInt8](repeating: 0, count: 128 << 10)
         var start = frameStart
+        // Until the frame ends (the next one would start past 0).
         while decoder.frameStart == 0 {
             guard let count = try? input.withUnsafeMutableBytes({ try file.read(into: $0) }), count > 0 else { return nil }
             do {
