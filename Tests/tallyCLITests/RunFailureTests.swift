@@ -260,6 +260,41 @@ import Testing
         try EndToEnd.check(folder.appendingPathComponent("p.yaml"), folder.appendingPathComponent("out"))
     }
 
+    /// A run never deletes what Tally did not write: an output folder that holds anything else
+    /// (another day's outputs, under a folder an empty variable named; notes) stops it, untouched.
+    @Test func anOutputFolderHoldingOtherFilesIsNeverReplaced() throws {
+        let folder = try Self.fixture("foreign-output", pipeline: Self.pipeline(),
+                                      files: ["logs/good.csv": Data(Self.good.utf8), "out/notes.txt": Data("keep me".utf8),
+                                              "out/2024-11-20/counts.parquet": Data("a day".utf8)])
+        defer { EndToEnd.cleanUp(folder) }
+        let result = try Self.run(folder)
+        #expect(result.status == 73, "\(result.transcript)")
+        Self.expectGolden(result, "out: error: [write] the output folder holds 2 entries that Tally does not write "
+                          + "('2024-11-20', 'notes.txt'), and a run replaces the whole folder: stopped rather than "
+                          + "delete them; choose another output.dir, or empty this one")
+        let out = folder.appendingPathComponent("out")
+        #expect(try Data(contentsOf: out.appendingPathComponent("notes.txt")) == Data("keep me".utf8))
+        #expect(try Data(contentsOf: out.appendingPathComponent("2024-11-20/counts.parquet")) == Data("a day".utf8))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).sorted() == ["2024-11-20", "notes.txt"])
+    }
+
+    /// Nor can an output folder hold what the run reads or keeps: the pipeline file, the inputs, a
+    /// vocabulary, the state cache. That is an invalid pipeline (78), found before anything runs.
+    @Test(arguments: [(".", "the pipeline file (p.yaml)"), ("logs", "input.paths (logs/*.csv)"),
+                      ("out", "vocabulary.item.path (out/vocab/items.parquet)")])
+    func anOutputFolderHoldingWhatTheRunReadsIsAnInvalidPipeline(_ output: String, _ held: String) throws {
+        let folder = try Self.fixture("output-holds-inputs",
+                                      pipeline: Self.pipeline(vocabulary: "item: {path: out/vocab/items.parquet}", output: output),
+                                      files: ["logs/good.csv": Data(Self.good.utf8)])
+        defer { EndToEnd.cleanUp(folder) }
+        let result = try Self.run(folder)
+        #expect(result.status == 78, "\(result.transcript)")
+        try Self.expectLine(result, matching: #"p\.yaml:\d+:\d+: error: \[pipeline\] output\.dir \S+ holds "#
+                            + Self.escaped(held) + "; each run replaces the whole output folder, which would delete it")
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("p.yaml").path))
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("logs/good.csv").path))
+    }
+
     /// A failed run neither touches the previous output nor leaves its temporary folder behind.
     @Test(arguments: ["bad row", "corrupt zstd", "invalid pipeline"])
     func aFailedRunLeavesThePreviousOutputUntouched(_ failure: String) throws {

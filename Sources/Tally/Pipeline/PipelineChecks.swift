@@ -13,6 +13,7 @@ struct PipelineChecks {
         checkLoss(pipeline)
         checkGradients(pipeline)
         checkOptions(pipeline)
+        checkOutputFolder(pipeline)
         addDefaultVocabularies(&pipeline)
     }
 
@@ -169,6 +170,30 @@ struct PipelineChecks {
     private func checkOptions(_ pipeline: Pipeline) {
         if pipeline.output.compression == .none, let location = at("output.zstd_level") {
             reader.report("output.zstd_level applies only with compression zstd", at: location)
+        }
+    }
+
+    /// Nothing a run reads or keeps lies in its output folder, which each run replaces whole:
+    /// not the pipeline file, the inputs, a vocabulary, the target, the embedding table or the
+    /// state cache.
+    private func checkOutputFolder(_ pipeline: Pipeline) {
+        guard !reader.hasFailed("output.dir") else { return }
+        let folder = PathText.normalize(pipeline.output.dir.value)
+        func isInside(_ path: String) -> Bool {
+            let path = PathText.normalize(path)
+            return folder == "/" || path == folder || path.hasPrefix(folder + "/")
+        }
+        var kept: [(what: String, path: String)] = [
+            ("the pipeline file", pipeline.folder + "/" + (pipeline.path.split(separator: "/").last.map(String.init) ?? "")),
+        ]
+        kept += pipeline.input.paths.map { ("input.paths", $0.value) }
+        kept += pipeline.vocabulary.sorted { $0.key.rawValue < $1.key.rawValue }
+            .compactMap { role, settings in settings.path.map { ("vocabulary.\(role.rawValue).path", $0.value) } }
+        kept += [("loss.target", pipeline.loss.target?.value), ("count.embedding.table", pipeline.count.embedding?.table?.value),
+                 ("run.state_dir", pipeline.run.stateDir?.value)].compactMap { what, path in path.map { (what, $0) } }
+        for (what, path) in kept where isInside(path) {
+            reader.report("output.dir \(InputFiles.display(folder)) holds \(what) (\(InputFiles.display(path))); each run "
+                          + "replaces the whole output folder, which would delete it", at: pipeline.output.dir.location)
         }
     }
 

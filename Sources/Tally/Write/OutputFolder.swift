@@ -14,11 +14,33 @@ final class OutputFolder {
     /// The temporary folder being filled.
     let temporaryPath: String
 
-    /// Creates the temporary folder (and the parent folders of `path`).
+    /// The files a run writes into its output folder: `vocab_<role>.parquet` and these.
+    static let fileNames: Set<String> = ["counts.parquet", "summary.json", "target_grad.parquet", "event_grads.parquet",
+                                         "quarantine.parquet", "bags.parquet", "embedding_grad.parquet"]
+
+    /// Whether a run writes a file of this name into its output folder.
+    static func isOutputFile(_ name: String) -> Bool {
+        fileNames.contains(name) || (name.hasPrefix("vocab_") && name.hasSuffix(".parquet"))
+    }
+
+    /// Creates the temporary folder (and the parent folders of `path`). Throws
+    /// `.cannotCreateOutput` when `path` is a folder holding anything a run does not write:
+    /// publishing replaces the whole folder, and must never delete what Tally did not write
+    /// (another day's outputs under a folder named by an empty variable, a vocabulary file, notes).
     init(path: String) throws {
         self.path = path
         let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
         temporaryPath = Leftovers.temporaryPath(for: path)
+        if let entries = try? FileManager.default.contentsOfDirectory(atPath: path) {
+            let foreign = entries.filter { !Self.isOutputFile($0) }.sorted()
+            if !foreign.isEmpty {
+                let shown = foreign.prefix(3).map { "'\($0)'" }.joined(separator: ", ") + (foreign.count > 3 ? ", …" : "")
+                let (entries, them) = foreign.count == 1 ? ("1 entry", "it") : ("\(foreign.count) entries", "them")
+                throw TallyError(.cannotCreateOutput, stage: .write, at: InputLocation(path: InputFiles.display(path)),
+                                 "the output folder holds \(entries) that Tally does not write (\(shown)), and a run "
+                                 + "replaces the whole folder: stopped rather than delete \(them); choose another output.dir, or empty this one")
+            }
+        }
         do {
             try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
             Leftovers.remove(in: parent)
