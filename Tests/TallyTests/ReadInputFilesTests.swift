@@ -34,6 +34,28 @@ import Testing
         #expect("\(error)" == "error: [read] no input file matched '/nonexistent/*.csv.zst', '/nonexistent/b/*.csv'")
     }
 
+    @Test func braceListsExpandAsGlobExpandsThem() {
+        #expect(InputFiles.braceAlternatives("logs/{a,b}.csv") == ["logs/a.csv", "logs/b.csv"])
+        #expect(InputFiles.braceAlternatives("{x,y}/{1,2}") == ["x/1", "x/2", "y/1", "y/2"])
+        #expect(InputFiles.braceAlternatives("{a,{b,c}d}") == ["a", "bd", "cd"])
+        #expect(InputFiles.braceAlternatives("{a}/{,z}") == ["{a}/", "{a}/z"])
+        #expect(InputFiles.braceAlternatives("plain/*.csv") == ["plain/*.csv"])
+        #expect(InputFiles.braceAlternatives("open{a,b") == ["open{a,b"])
+    }
+
+    /// A path without wildcards names a file that must exist, each brace alternative too;
+    /// patterns with wildcards may match nothing.
+    @Test func pathsWithoutWildcardsMustNameFiles() throws {
+        let folder = try TemporaryFolder()
+        try folder.write("logs/a.csv", bytes("x\n"))
+        try FileManager.default.createDirectory(atPath: folder.path + "/logs/dir.csv", withIntermediateDirectories: true)
+        #expect(InputFiles.missingFiles("logs/a.csv", base: folder.path).isEmpty)
+        #expect(InputFiles.missingFiles("logs/{a,b}.csv", base: folder.path) == ["logs/b.csv"])
+        #expect(InputFiles.missingFiles(folder.path + "/logs/{a,dir}.csv", base: "/elsewhere") == [folder.path + "/logs/dir.csv"])
+        #expect(InputFiles.missingFiles("logs/{a,b*}.csv", base: folder.path).isEmpty)
+        #expect(InputFiles.missingFiles("nothing/*.csv", base: folder.path).isEmpty)
+    }
+
     @Test func sizesAndKindsComeFromTheFiles() throws {
         let folder = try TemporaryFolder()
         let packed = zstdFrame(sampleCSV(rows: 20))

@@ -82,6 +82,17 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("out").path))
     }
 
+    /// A day missing from a window of named days stops the run, though the other days match.
+    @Test func aNamedInputFileThatDoesNotExistExits66() throws {
+        let folder = try Self.fixture("missing-day", pipeline: Self.pipeline(paths: #"["logs/{good,later}.csv"]"#),
+                                      files: ["logs/good.csv": Data(Self.good.utf8)])
+        defer { EndToEnd.cleanUp(folder) }
+        let result = try Self.run(folder)
+        #expect(result.status == 66, "\(result.transcript)")
+        Self.expectGolden(result, "p.yaml:4:11: error: [read] no input file logs/later.csv: input.paths names it without a wildcard")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("out").path))
+    }
+
     @Test func aMissingColumnExits65AtLineOneOfTheFile() throws {
         let folder = try Self.fixture("missing-column",
                                       pipeline: Self.pipeline(columns: "{item: product_id, weight: weight}"),

@@ -88,6 +88,46 @@ public enum InputFiles {
         return try paths.map { try InputFile(path: $0, base: base, currentDirectory: currentDirectory) }
     }
 
+    /// The paths that `pattern` names without a wildcard (`*`, `?`, `[`), once its brace lists
+    /// are expanded as glob(3) expands them (`logs/{a,b}.csv` names `logs/a.csv` and
+    /// `logs/b.csv`) and that are no regular file: a run must not go on without a file the
+    /// pipeline names exactly (a day missing from a window), even when other patterns match.
+    /// Relative paths are taken relative to `base`.
+    public static func missingFiles(_ pattern: String, base: String) -> [String] {
+        braceAlternatives(pattern).filter { path in
+            !path.contains(where: { "*?[".contains($0) })
+                && !isRegularFile(PathText.normalize(path.hasPrefix("/") ? path : base + "/" + path))
+        }
+    }
+
+    /// `pattern` with its brace lists expanded, in order: each `{…,…}` (which may nest) gives
+    /// one pattern per alternative; braces without a comma at their level stay as they are.
+    static func braceAlternatives(_ pattern: String) -> [String] {
+        let characters = Array(pattern)
+        var open: Int?
+        var depth = 0, commas: [Int] = []
+        for (index, character) in characters.enumerated() {
+            switch character {
+            case "{":
+                if depth == 0 { open = index; commas = [] }
+                depth += 1
+            case "," where depth == 1:
+                commas.append(index)
+            case "}" where depth > 0:
+                depth -= 1
+                guard depth == 0, let start = open, !commas.isEmpty else { continue }
+                let prefix = String(characters[..<start]), suffix = String(characters[(index + 1)...])
+                let bounds = [start] + commas + [index]
+                return (0..<bounds.count - 1).flatMap { k in
+                    braceAlternatives(prefix + String(characters[(bounds[k] + 1)..<bounds[k + 1]]) + suffix)
+                }
+            default:
+                break
+            }
+        }
+        return [pattern]
+    }
+
     /// The process's current directory (absolute), or `/` when it cannot be determined.
     /// `path` as messages show it: relative to the current directory when below it.
     public static func display(_ path: String) -> String {

@@ -45,6 +45,12 @@ struct RunInputs: Sendable {
 
     /// The pipeline's input files, in path order.
     static func files(_ pipeline: Pipeline) throws -> [InputFile] {
+        for pattern in pipeline.input.paths {
+            if let missing = InputFiles.missingFiles(pattern.value, base: pipeline.folder).first {
+                throw TallyError(.noInput, stage: .read, at: pattern.location,
+                                 "no input file \(InputFiles.display(missing)): input.paths names it without a wildcard")
+            }
+        }
         do {
             return try InputFiles.expand(pipeline.input.paths.map(\.value), base: pipeline.folder)
         } catch let error as TallyError where error.kind == .noInput {
