@@ -226,6 +226,26 @@ import Testing
         try Self.expectLine(result, matching: #"(.*/)?blocker/out: error: \[write\] cannot create the output folder.*"#)
     }
 
+    /// Sums past the largest double — each weight finite — are bad input, not an output of
+    /// infinities and NaNs: weights too large, or decayed over too many half-lives (a row 1100
+    /// half-lives after the reference weighs 2^1100).
+    @Test(arguments: [
+        ("u1,a,click,100,1e308\nu2,a,click,100,1e308\n", "", "'a' is inf"),
+        ("u1,b,click,1704067200,1\nu2,c,click,1799107200,1\n",
+         "\n  decay: {half_life: 1d, reference: \"2024-01-01T00:00:00Z\"}", "'c' is inf"),
+    ])
+    func sumsPastTheLargestDoubleExit65(_ rows: String, _ decay: String, _ what: String) throws {
+        let pipeline = Self.pipeline(columns: "{item: item_id, time: timestamp, weight: weight}")
+            .replacingOccurrences(of: "weight: {column: weight}", with: "weight: {column: weight}" + decay)
+        let folder = try Self.fixture("overflow", pipeline: pipeline, files: ["logs/big.csv": Data((Self.header + rows).utf8)])
+        defer { EndToEnd.cleanUp(folder) }
+        let result = try Self.run(folder)
+        #expect(result.status == 65, "\(result.transcript)")
+        Self.expectGolden(result, "error: [reduce] the value of key \(what): the sums pass the largest double "
+                          + "(weights too large, or decayed over too many half-lives); nothing was written")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("out").path))
+    }
+
     @Test func anOutOfVocabularyIdUnderOovFailExits65() throws {
         let folder = try Self.fixture("oov-fail", pipeline: Self.pipeline(vocabulary: "item: {min_count: 2, oov: fail}"),
                                       files: ["logs/good.csv": Data(Self.good.utf8)])

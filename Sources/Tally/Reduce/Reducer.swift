@@ -58,6 +58,39 @@ struct Reduction {
         if shape.hasTime { key.bin = bins[row] }
         return key
     }
+
+    /// Throws `.badInput` when a value, a derivative, the loss or a gradient is no finite number:
+    /// weights, or weights decayed over very many half-lives, whose sums pass the largest double
+    /// (or a target whose terms do). An output of infinities and NaNs would pass for numbers.
+    /// `kl`'s ∂L/∂v_k is −∞ for a key with rows but v_k = 0, as its definition says: allowed.
+    func requireFinite() throws {
+        func fail(_ what: String) -> TallyError {
+            TallyError(.badInput, stage: .reduce, "\(what): the sums pass the largest double (weights too large, "
+                       + "or decayed over too many half-lives); nothing was written")
+        }
+        // An infinite sum first: a NaN is mostly one times zero (a row far from the rest,
+        // anchored with them), not where the sums overflowed.
+        func firstBad(_ column: [Double]) -> Int? { column.firstIndex(where: \.isInfinite) ?? column.firstIndex(where: \.isNaN) }
+        func text(_ value: Double) -> String { value.isNaN ? "nan" : "\(value)" }
+        if let row = firstBad(values) {
+            throw fail("the value of key \(idKey(row: row).description) is \(text(values[row]))")
+        }
+        for (parameter, column) in derivatives {
+            if let row = firstBad(column) {
+                throw fail("∂v/∂\(parameter.rawValue) of key \(idKey(row: row).description) is \(text(column[row]))")
+            }
+        }
+        if !loss.isFinite { throw fail("the loss is \(text(loss))") }
+        if let row = gradient.firstIndex(where: \.isNaN) {
+            throw fail("∂L/∂v of key \(idKey(row: row).description) is nan")
+        }
+        if let (parameter, value) = parameterGradients.first(where: { !$0.value.isFinite }) {
+            throw fail("∂L/∂\(parameter.rawValue) is \(text(value))")
+        }
+        if let value = targetGradient?.gradient.first(where: { !$0.isFinite }) {
+            throw fail("a target gradient is \(text(value))")
+        }
+    }
 }
 
 /// ∂L/∂θ_k of the target (`target_grad.parquet`), for observed keys ∪ target keys, sorted by id.
