@@ -109,7 +109,9 @@ struct RunOptions: ParsableArguments {
     var logFormat: EventLog.Format = .text
 
     func validate() throws {
-        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
+        if let workers, !(1...Pipeline.Run.maximumWorkers).contains(workers) {
+            throw ValidationError("--workers must be from 1 to \(Pipeline.Run.maximumWorkers)")
+        }
     }
 
     /// Runs `body` (given whether to show progress) with the log set up and signals handled;

@@ -263,6 +263,7 @@ import Testing
         (["run", "p.yaml", "--var", "novalue"], 64),
         (["run", "p.yaml", "--workers", "0"], 64),
         (["run", "p.yaml", "--workers", "many"], 64),
+        (["run", "p.yaml", "--workers", "1000000000"], 64),
         (["run", "missing.yaml"], 66),
     ]
 

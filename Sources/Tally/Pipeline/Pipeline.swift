@@ -202,6 +202,9 @@ extension Pipeline {
     }
 
     public struct Run: Sendable {
+        /// The most workers a run takes: each holds up to two batches in flight (a few MiB each),
+        /// so memory grows with them, and more workers than cores only wait their turn.
+        public static let maximumWorkers = 256
         /// nil = auto (the number of active processors).
         public var workers: Int?
         /// Absolute path of the state cache folder, if any.

@@ -459,10 +459,11 @@ struct PipelineDecoder {
         guard let section else { return run }
         if let value = section["workers"], let text = reader.text(value, expected: "'auto' or a number") {
             if text != "auto" {
-                if let number = ConfigReader.parseInteger(text), number >= 1 {
+                if let number = ConfigReader.parseInteger(text), (1...Pipeline.Run.maximumWorkers).contains(number) {
                     run.workers = number
                 } else {
-                    reader.report("expected 'auto' or a number of workers of at least 1, found '\(text)'", about: value)
+                    reader.report("expected 'auto' or a number of workers from 1 to \(Pipeline.Run.maximumWorkers), found '\(text)'",
+                                  about: value)
                 }
             }
         }

@@ -151,7 +151,7 @@ public struct PipelineRun {
 
     /// The settings of a pass over `inputs`: the worker count and the progress line.
     func passSettings(_ inputs: RunInputs, timings: StageTimings) -> Passes.Settings {
-        let workers = options.workers ?? pipeline.run.workers ?? ProcessInfo.processInfo.activeProcessorCount
+        let workers = options.workers ?? pipeline.run.workers ?? min(Slices.processors, Pipeline.Run.maximumWorkers)
         let progress = options.progress ? Progress.onTerminal(totalBytes: inputs.files.reduce(0) { $0 + $1.size }) : nil
         return Passes.Settings(workers: max(1, workers), batchBytes: options.batchBytes, progress: progress, timings: timings)
     }
