@@ -15,4 +15,13 @@ import Testing
         #expect("\(error)" == "error: [read] no input file matched 'logs/*.csv.zst'")
         #expect(error.kind.exitCode == 66)
     }
+
+    /// Input bytes quoted in a message cannot move the cursor, colour the terminal or break the
+    /// line: control characters are written as `\xNN`; other text, UTF-8 included, is kept.
+    @Test func controlCharactersInAMessageAreEscaped() {
+        let error = TallyError(.badInput, stage: .read, at: InputLocation(path: "a.csv", line: 1),
+                               "missing column 'item_id' (header has: it\u{0}em, ev\u{1B}[31m, é\r\n)")
+        #expect(error.description == #"a.csv:1: error: [read] missing column 'item_id' (header has: it\x00em, ev\x1B[31m, é\x0D\x0A)"#)
+        #expect("plain é".printable == "plain é")
+    }
 }

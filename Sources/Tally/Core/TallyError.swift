@@ -53,6 +53,33 @@ public struct TallyError: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         let prefix = location.map { "\($0): " } ?? ""
-        return "\(prefix)error: [\(stage.rawValue)] \(message)"
+        return "\(prefix)error: [\(stage.rawValue)] \(message)".printable
     }
+}
+
+extension String {
+    /// The text with its control characters (a NUL, an ESC, a line end in a quoted id) written
+    /// as `\x1B`, so that a message quoting input bytes stays one line of plain text on a
+    /// terminal or in a log.
+    var printable: String {
+        guard unicodeScalars.contains(where: \.isControl) else { return self }
+        var text = ""
+        for scalar in unicodeScalars {
+            if scalar.isControl {
+                text += "\\x" + String(scalar.value, radix: 16, uppercase: true).leftPadded(to: 2)
+            } else {
+                text.unicodeScalars.append(scalar)
+            }
+        }
+        return text
+    }
+
+    private func leftPadded(to width: Int) -> String {
+        String(repeating: "0", count: max(0, width - count)) + self
+    }
+}
+
+private extension Unicode.Scalar {
+    /// C0 and C1 control characters and DEL.
+    var isControl: Bool { value < 0x20 || (0x7F...0x9F).contains(value) }
 }

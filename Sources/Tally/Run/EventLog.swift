@@ -41,7 +41,7 @@ public final class EventLog: @unchecked Sendable {
         guard !rows.isEmpty else { return }
         if format == .text {
             let first = rows.prefix(3).map { "\($0.location): \($0.reason)" }.joined(separator: "; ")
-            Self.write("warning: \(file.displayPath): \(rows.count) bad row(s), \(policy.rawValue == "skip" ? "skipped" : "quarantined"); first: \(first)\n")
+            Self.write("warning: \(file.displayPath): \(rows.count) bad row(s), \(policy.rawValue == "skip" ? "skipped" : "quarantined"); first: \(first)".printable + "\n")
             return
         }
         json("warning", "bad_rows", "\(file.displayPath): \(rows.count) bad row(s), \(policy.rawValue)", [
@@ -57,7 +57,7 @@ public final class EventLog: @unchecked Sendable {
     /// Something the user should know that does not stop the run.
     func warning(_ event: String, _ message: String) {
         if format == .text {
-            Self.write("warning: \(message)\n")
+            Self.write("warning: \(message)".printable + "\n")
         } else {
             json("warning", event, message, [])
         }
