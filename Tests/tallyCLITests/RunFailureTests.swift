@@ -223,7 +223,7 @@ import Testing
         defer { EndToEnd.cleanUp(folder) }
         let result = try Self.run(folder)
         #expect(result.status == 73, "\(result.transcript)")
-        try Self.expectLine(result, matching: #"(.*/)?blocker/out: error: \[write\] cannot create the output folder.*"#)
+        try Self.expectLine(result, matching: #"(.*/)?blocker/out: error: \[write\] cannot create the output folder: blocker is not a folder"#)
     }
 
     /// Sums past the largest double — each weight finite — are bad input, not an output of

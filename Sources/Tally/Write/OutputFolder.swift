@@ -42,7 +42,7 @@ final class OutputFolder {
             }
         }
         do {
-            try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+            try Self.makeFolders(parent)
             Leftovers.remove(in: parent)
             if FileManager.default.fileExists(atPath: temporaryPath) {
                 try FileManager.default.removeItem(atPath: temporaryPath)
@@ -50,7 +50,7 @@ final class OutputFolder {
             try FileManager.default.createDirectory(atPath: temporaryPath, withIntermediateDirectories: false)
         } catch {
             throw TallyError(.cannotCreateOutput, stage: .write, at: InputLocation(path: InputFiles.display(path)),
-                             "cannot create the output folder: \(Self.reason(error))")
+                             "cannot create the output folder: \((error as? FolderError)?.description ?? Self.reason(error))")
         }
     }
 
@@ -93,5 +93,27 @@ final class OutputFolder {
 
     static func reason(_ error: Error) -> String {
         (error as NSError).localizedFailureReason ?? (error as NSError).localizedDescription
+    }
+
+    /// Why a folder could not be made, in the system's words and naming the folder (Foundation's
+    /// own text can be "The operation could not be completed. (NSCocoaErrorDomain error 512.)").
+    private struct FolderError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Creates the absolute folder `path` and those above it that are missing, as `mkdir -p`.
+    private static func makeFolders(_ path: String) throws {
+        var folder = ""
+        for component in PathText.components(path) {
+            folder += "/" + component
+            var info = stat()
+            if stat(folder, &info) == 0 {
+                guard info.st_mode & S_IFMT == S_IFDIR else { throw FolderError(description: "\(InputFiles.display(folder)) is not a folder") }
+                continue
+            }
+            if mkdir(folder, 0o777) != 0 && errno != EEXIST {
+                throw FolderError(description: "cannot make \(InputFiles.display(folder)): \(PathText.errnoText())")
+            }
+        }
     }
 }
