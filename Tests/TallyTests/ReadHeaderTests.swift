@@ -50,6 +50,18 @@ import Testing
         #expect("\(error)" == "x.csv:1: error: [read] missing column '2' (header has: a, b)")
     }
 
+    /// Which of two columns of one name is meant cannot be known: an error where the second is.
+    /// A name the pipeline does not use may repeat.
+    @Test func aNameTheHeaderHasTwiceIsAnError() throws {
+        let header = Header(names: ["user_id", "item_id", "x", "x", "item_id"], line: 2)
+        #expect(try ColumnPositions.resolve([.name("user_id"), .index(4)], header: header, path: "x.csv") == [0, 4])
+        let error = try #require(throws: TallyError.self) {
+            _ = try ColumnPositions.resolve([.name("user_id"), .name("item_id")], header: header, path: "x.csv")
+        }
+        #expect(error.kind == .badInput)
+        #expect("\(error)" == "x.csv:2:5: error: [read] column 'item_id' appears twice in the header (columns 2 and 5)")
+    }
+
     @Test(arguments: [[], [0xEF, 0xBB, 0xBF], bytes("\n\n\r\n")])
     func anEmptyFileHasNoHeaderAndNoRows(content: [UInt8]) throws {
         let folder = try TemporaryFolder()

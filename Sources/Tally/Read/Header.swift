@@ -29,7 +29,8 @@ public enum ColumnPositions {
     ///     then `.index(n)` is field `n` and `.name` is a configuration error.
     ///   - path: the file as messages name it.
     /// - Throws: `.badInput` at the header's line naming the missing column and the header's
-    ///   names; `.config` for a name without header.
+    ///   names, or a name the header has twice (which column is meant cannot be known);
+    ///   `.config` for a name without header.
     public static func resolve(_ columns: [Pipeline.ColumnRef], header: Header?, path: String) throws -> [Int] {
         try columns.map { column in
             guard let header else {
@@ -44,6 +45,10 @@ public enum ColumnPositions {
                 let names = header.names.joined(separator: ", ")
                 throw TallyError(.badInput, stage: .read, at: InputLocation(path: path, line: header.line),
                                  "missing column '\(column)' (header has: \(names))")
+            }
+            if case .name(let name) = column, let again = header.names[(position + 1)...].firstIndex(of: name) {
+                throw TallyError(.badInput, stage: .read, at: InputLocation(path: path, line: header.line, column: again + 1),
+                                 "column '\(name)' appears twice in the header (columns \(position + 1) and \(again + 1))")
             }
             return position
         }
