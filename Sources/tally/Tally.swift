@@ -41,13 +41,22 @@ struct VariableOptions: ParsableArguments {
     @Option(name: .customLong("var"), help: ArgumentHelp("Sets ${NAME} in the pipeline file.", valueName: "NAME=VALUE"))
     var assignments: [String] = []
 
+    /// Checked while parsing, so that a bad `--var` shows the command's usage.
+    func validate() throws { _ = try variables() }
+
     func variables() throws -> [String: String] {
         var variables: [String: String] = [:]
         for assignment in assignments {
             guard let equals = assignment.firstIndex(of: "="), equals != assignment.startIndex else {
                 throw ValidationError("--var takes NAME=VALUE, got '\(assignment)'")
             }
-            variables[String(assignment[..<equals])] = String(assignment[assignment.index(after: equals)...])
+            let name = String(assignment[..<equals])
+            guard Pipeline.isVariableName(name) else {
+                throw ValidationError("--var \(name)=…: a name is a letter or '_', then letters, digits and '_'")
+            }
+            guard variables.updateValue(String(assignment[assignment.index(after: equals)...]), forKey: name) == nil else {
+                throw ValidationError("--var \(name) is given twice")
+            }
         }
         return variables
     }

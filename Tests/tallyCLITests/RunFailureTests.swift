@@ -261,6 +261,8 @@ import Testing
     static let misuse: [(arguments: [String], status: Int32)] = [
         (["run"], 64),
         (["run", "p.yaml", "--var", "novalue"], 64),
+        (["run", "p.yaml", "--var", "d=a", "--var", "d=b"], 64),
+        (["run", "p.yaml", "--var", "1d=x"], 64),
         (["run", "p.yaml", "--workers", "0"], 64),
         (["run", "p.yaml", "--workers", "many"], 64),
         (["run", "p.yaml", "--workers", "1000000000"], 64),

@@ -231,7 +231,7 @@ final class ConfigReader {
         return ok ? result : nil
     }
 
-    private static func isVariableName(_ name: String) -> Bool {
+    static func isVariableName(_ name: String) -> Bool {
         guard let first = name.unicodeScalars.first, first == "_" || first.isASCIILetter else { return false }
         return name.unicodeScalars.allSatisfy { $0 == "_" || $0.isASCIILetter || ("0"..."9").contains($0) }
     }

@@ -201,6 +201,10 @@ extension Pipeline {
         public var rowGroupRows: Int
     }
 
+    /// Whether `name` can be set with `--var` and used as `${name}`: a letter or `_`, then
+    /// letters, digits and `_`.
+    public static func isVariableName(_ name: String) -> Bool { ConfigReader.isVariableName(name) }
+
     public struct Run: Sendable {
         /// The most workers a run takes: each holds up to two batches in flight (a few MiB each),
         /// so memory grows with them, and more workers than cores only wait their turn.
