@@ -38,9 +38,12 @@ import Testing
         #expect(InputFiles.braceAlternatives("logs/{a,b}.csv") == ["logs/a.csv", "logs/b.csv"])
         #expect(InputFiles.braceAlternatives("{x,y}/{1,2}") == ["x/1", "x/2", "y/1", "y/2"])
         #expect(InputFiles.braceAlternatives("{a,{b,c}d}") == ["a", "bd", "cd"])
-        #expect(InputFiles.braceAlternatives("{a}/{,z}") == ["{a}/", "{a}/z"])
+        #expect(InputFiles.braceAlternatives("{a}/{,z}") == ["a/", "a/z"])
+        #expect(InputFiles.braceAlternatives("{a}{b,c}") == ["ab", "ac"])
         #expect(InputFiles.braceAlternatives("plain/*.csv") == ["plain/*.csv"])
         #expect(InputFiles.braceAlternatives("open{a,b") == ["open{a,b"])
+        #expect(InputFiles.braceAlternatives("x{}y") == ["x{}y"])
+        #expect(InputFiles.braceAlternatives(#"\{a,b\}"#) == [#"\{a,b\}"#])
     }
 
     /// A path without wildcards names a file that must exist, each brace alternative too;
@@ -54,6 +57,10 @@ import Testing
         #expect(InputFiles.missingFiles(folder.path + "/logs/{a,dir}.csv", base: "/elsewhere") == [folder.path + "/logs/dir.csv"])
         #expect(InputFiles.missingFiles("logs/{a,b*}.csv", base: folder.path).isEmpty)
         #expect(InputFiles.missingFiles("nothing/*.csv", base: folder.path).isEmpty)
+        #expect(InputFiles.missingFiles("logs/{a}.csv", base: folder.path).isEmpty)
+        try folder.write("logs/b c{1}.csv", bytes("x\n"))
+        #expect(InputFiles.missingFiles(#"logs/b\ c\{1\}.csv"#, base: folder.path).isEmpty)
+        #expect(InputFiles.missingFiles(#"logs/\*.csv"#, base: folder.path) == [#"logs/\*.csv"#])
     }
 
     @Test func sizesAndKindsComeFromTheFiles() throws {

@@ -95,19 +95,21 @@ public enum InputFiles {
     /// Relative paths are taken relative to `base`.
     public static func missingFiles(_ pattern: String, base: String) -> [String] {
         braceAlternatives(pattern).filter { path in
-            !path.contains(where: { "*?[".contains($0) })
-                && !isRegularFile(PathText.normalize(path.hasPrefix("/") ? path : base + "/" + path))
+            !hasWildcard(path) && !isRegularFile(PathText.normalize(unescaped(path).hasPrefix("/") ? unescaped(path) : base + "/" + unescaped(path)))
         }
     }
 
-    /// `pattern` with its brace lists expanded, in order: each `{…,…}` (which may nest) gives
-    /// one pattern per alternative; braces without a comma at their level stay as they are.
+    /// `pattern` with its brace lists expanded as glob(3) with `GLOB_BRACE` does, in order: each
+    /// `{…}` (which may nest) gives one pattern per comma-separated alternative, one alternative
+    /// included (`{a}` is `a`); `{}`, an unclosed brace and a `\`-escaped one stay as they are.
     static func braceAlternatives(_ pattern: String) -> [String] {
         let characters = Array(pattern)
-        var open: Int?
-        var depth = 0, commas: [Int] = []
-        for (index, character) in characters.enumerated() {
-            switch character {
+        var open = 0, depth = 0, commas: [Int] = []
+        var index = 0
+        while index < characters.count {
+            switch characters[index] {
+            case "\\":
+                index += 1   // the next character is taken as it is
             case "{":
                 if depth == 0 { open = index; commas = [] }
                 depth += 1
@@ -115,17 +117,39 @@ public enum InputFiles {
                 commas.append(index)
             case "}" where depth > 0:
                 depth -= 1
-                guard depth == 0, let start = open, !commas.isEmpty else { continue }
-                let prefix = String(characters[..<start]), suffix = String(characters[(index + 1)...])
-                let bounds = [start] + commas + [index]
+                guard depth == 0, index > open + 1 else { break }
+                let prefix = String(characters[..<open]), suffix = String(characters[(index + 1)...])
+                let bounds = [open] + commas + [index]
                 return (0..<bounds.count - 1).flatMap { k in
                     braceAlternatives(prefix + String(characters[(bounds[k] + 1)..<bounds[k + 1]]) + suffix)
                 }
             default:
                 break
             }
+            index += 1
         }
         return [pattern]
+    }
+
+    /// Whether `pattern` has a `*`, `?` or `[` that no `\` escapes.
+    private static func hasWildcard(_ pattern: String) -> Bool {
+        var escaped = false
+        for character in pattern {
+            if escaped { escaped = false; continue }
+            if character == "\\" { escaped = true } else if "*?[".contains(character) { return true }
+        }
+        return false
+    }
+
+    /// `pattern` as the path it names when it has no wildcard: each `\x` is `x`.
+    private static func unescaped(_ pattern: String) -> String {
+        var text = "", escaped = false
+        for character in pattern {
+            if !escaped && character == "\\" { escaped = true; continue }
+            escaped = false
+            text.append(character)
+        }
+        return text
     }
 
     /// The process's current directory (absolute), or `/` when it cannot be determined.
