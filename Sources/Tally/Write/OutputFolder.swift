@@ -18,28 +18,48 @@ final class OutputFolder {
     static let fileNames: Set<String> = ["counts.parquet", "summary.json", "target_grad.parquet", "event_grads.parquet",
                                          "quarantine.parquet", "bags.parquet", "embedding_grad.parquet"]
 
-    /// Whether a run writes a file of this name into its output folder.
-    static func isOutputFile(_ name: String) -> Bool {
-        fileNames.contains(name) || (name.hasPrefix("vocab_") && name.hasSuffix(".parquet"))
+    /// Whether `name` in `folder` is a file a run writes: a regular file (not a folder or a link)
+    /// of one of those names.
+    static func isOutputFile(_ name: String, in folder: String) -> Bool {
+        guard fileNames.contains(name) || (name.hasPrefix("vocab_") && name.hasSuffix(".parquet")) else { return false }
+        var info = stat()
+        return lstat(folder + "/" + name, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
+    }
+
+    /// Throws `.cannotCreateOutput` unless the folder `folder` (shown as `path`) holds only
+    /// files a run writes: replacing it must never delete anything else.
+    private static func requireOnlyOutputFiles(in folder: String, shownAs path: String) throws -> [String] {
+        let entries: [String]
+        do { entries = try FileManager.default.contentsOfDirectory(atPath: folder) } catch {
+            throw TallyError(.cannotCreateOutput, stage: .write, at: InputLocation(path: InputFiles.display(path)),
+                             "cannot list the output folder: \(reason(error))")
+        }
+        let foreign = entries.filter { !isOutputFile($0, in: folder) }.sorted()
+        guard foreign.isEmpty else {
+            let shown = foreign.prefix(3).map { "'\($0)'" }.joined(separator: ", ") + (foreign.count > 3 ? ", …" : "")
+            let (count, them) = foreign.count == 1 ? ("1 entry", "it") : ("\(foreign.count) entries", "them")
+            throw TallyError(.cannotCreateOutput, stage: .write, at: InputLocation(path: InputFiles.display(path)),
+                             "the output folder holds \(count) that Tally does not write (\(shown)), and a run "
+                             + "replaces the whole folder: stopped rather than delete \(them); choose another output.dir, or empty this one")
+        }
+        return entries
     }
 
     /// Creates the temporary folder (and the parent folders of `path`). Throws
-    /// `.cannotCreateOutput` when `path` is a folder holding anything a run does not write:
-    /// publishing replaces the whole folder, and must never delete what Tally did not write
+    /// `.cannotCreateOutput` when `path` is no folder, or a folder holding anything a run does not
+    /// write: publishing replaces the whole folder, and must never delete what Tally did not write
     /// (another day's outputs under a folder named by an empty variable, a vocabulary file, notes).
     init(path: String) throws {
         self.path = path
         let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
         temporaryPath = Leftovers.temporaryPath(for: path)
-        if let entries = try? FileManager.default.contentsOfDirectory(atPath: path) {
-            let foreign = entries.filter { !Self.isOutputFile($0) }.sorted()
-            if !foreign.isEmpty {
-                let shown = foreign.prefix(3).map { "'\($0)'" }.joined(separator: ", ") + (foreign.count > 3 ? ", …" : "")
-                let (entries, them) = foreign.count == 1 ? ("1 entry", "it") : ("\(foreign.count) entries", "them")
+        var info = stat()
+        if stat(path, &info) == 0 {
+            guard info.st_mode & S_IFMT == S_IFDIR else {
                 throw TallyError(.cannotCreateOutput, stage: .write, at: InputLocation(path: InputFiles.display(path)),
-                                 "the output folder holds \(entries) that Tally does not write (\(shown)), and a run "
-                                 + "replaces the whole folder: stopped rather than delete \(them); choose another output.dir, or empty this one")
+                                 "the output path exists and is not a folder")
             }
+            _ = try Self.requireOnlyOutputFiles(in: path, shownAs: path)
         }
         do {
             try Self.makeFolders(parent)
@@ -76,8 +96,17 @@ final class OutputFolder {
                 throw TallyError(.io, stage: .write, at: InputLocation(path: InputFiles.display(path)),
                                  "cannot replace the previous output: \(String(cString: strerror(errno)))")
             }
-            // The temporary path now holds the previous output.
-            try manager.removeItem(atPath: temporaryPath)
+            // The temporary path now holds the previous output. Checked again, for what came
+            // into it while the run went on (another run's output, under a folder an empty
+            // variable named): then it goes back in place and this run's output goes.
+            let previous: [String]
+            do { previous = try Self.requireOnlyOutputFiles(in: temporaryPath, shownAs: path) } catch {
+                if tally_rename_exchange(temporaryPath, path) == 0 { try? manager.removeItem(atPath: temporaryPath) }
+                throw error
+            }
+            // Taken apart file by file, never removed whole: whatever might still come in stays.
+            for name in previous { unlink(temporaryPath + "/" + name) }
+            rmdir(temporaryPath)
         } catch let error as TallyError {
             throw error
         } catch {
