@@ -212,10 +212,13 @@ final class PartialStore: @unchecked Sendable {
 
     /// A digest of every setting that shapes a file's partial: how rows are read, filtered,
     /// tokenized, weighted, decayed and binned, which roles and channels are kept — but not the
-    /// vocabulary, the loss or the outputs, which apply after the fold.
+    /// vocabulary, the loss or the outputs, which apply after the fold. The leading version
+    /// changes whenever Tally reads the same bytes into another partial (2: `.zst` files are
+    /// zstd by their name; bad rows of the wrong width have a column), so that no partial of an
+    /// older reader is reused.
     static func fingerprint(_ pipeline: Pipeline, roles: [Role]) -> String {
         let input = pipeline.input, count = pipeline.count
-        var text = "tally-partial-1|header=\(input.header)|delimiter=\(input.delimiter)"
+        var text = "tally-partial-2|header=\(input.header)|delimiter=\(input.delimiter)"
         text += "|columns=" + Pipeline.ColumnRole.allCases.map { "\($0.rawValue):\(input.columns[$0].map { "\($0.value)" } ?? "-")" }.joined(separator: ",")
         text += "|time_format=\(input.timeFormat.rawValue)"
         text += "|where=" + input.filters.map { "\($0.column.value)=\($0.values.joined(separator: "\u{1F}"))" }.joined(separator: "\u{1E}")
