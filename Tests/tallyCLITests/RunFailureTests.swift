@@ -246,6 +246,25 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("out").path))
     }
 
+    /// A loss undefined for the values (poisson_nll of a negative sum) is bad input too; kl's
+    /// ∂L/∂v_k = −∞ for a key with rows but v_k = 0, and the ∂L/∂λ it makes, are as defined.
+    @Test(arguments: [("poisson_nll", "u1,a,click,1732086400,1\nu2,b,click,1732086400,-1\n", Int32(65)),
+                      ("kl", "u1,a,click,1732086400,1\nu2,b,click,1732000000,1\nu3,b,click,1732086400,-0.5\n", Int32(0))])
+    func aLossUndefinedForTheValuesExits65ButKlsInfiniteGradientsAreKept(_ loss: String, _ rows: String, _ status: Int32) throws {
+        let rows = Self.header + rows
+        let pipeline = Self.pipeline(columns: "{item: item_id, time: timestamp, weight: weight}")
+            .replacingOccurrences(of: "weight: {column: weight}", with: "weight: {column: weight}\n  decay: {half_life: 1d}")
+            .replacingOccurrences(of: "kind: sum", with: "kind: \(loss)\ngradients: {parameters: [decay]}")
+        let folder = try Self.fixture("undefined-loss", pipeline: pipeline, files: ["logs/a.csv": Data(rows.utf8)])
+        defer { EndToEnd.cleanUp(folder) }
+        let result = try Self.run(folder)
+        #expect(result.status == status, "\(result.transcript)")
+        if status == 65 {
+            Self.expectGolden(result, "error: [reduce] the loss is inf: poisson_nll is not defined for these values and targets "
+                              + "(a negative value, or a target whose exponential passes the largest double); nothing was written")
+        }
+    }
+
     @Test func anOutOfVocabularyIdUnderOovFailExits65() throws {
         let folder = try Self.fixture("oov-fail", pipeline: Self.pipeline(vocabulary: "item: {min_count: 2, oov: fail}"),
                                       files: ["logs/good.csv": Data(Self.good.utf8)])

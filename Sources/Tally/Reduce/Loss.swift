@@ -114,7 +114,8 @@ func orderedSum(_ terms: [Double]) -> Double {
         }
         sum = next
     }
-    return sum + compensation
+    // An infinite term makes the compensation NaN (∞ − ∞): the sum is that infinity.
+    return sum.isFinite ? sum + compensation : sum
 }
 
 /// log softmax(θ), through log-sum-exp so that large logits do not overflow. The exponentials

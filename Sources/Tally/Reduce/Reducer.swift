@@ -59,36 +59,46 @@ struct Reduction {
         return key
     }
 
-    /// Throws `.badInput` when a value, a derivative, the loss or a gradient is no finite number:
-    /// weights, or weights decayed over very many half-lives, whose sums pass the largest double
-    /// (or a target whose terms do). An output of infinities and NaNs would pass for numbers.
-    /// `kl`'s ∂L/∂v_k is −∞ for a key with rows but v_k = 0, as its definition says: allowed.
-    func requireFinite() throws {
-        func fail(_ what: String) -> TallyError {
+    /// Throws `.badInput` when a value, a derivative, the loss or a gradient under `loss` is no
+    /// number that means something, so that no output of infinities and NaNs passes for numbers:
+    /// - a value or a derivative that is infinite, or NaN (a row decayed to 0 times a shift to
+    ///   an anchor far off): weights, or weights decayed over very many half-lives, whose sums
+    ///   pass the largest double;
+    /// - a loss or a gradient that is not finite while the values are: the loss is not defined
+    ///   for these values and targets (a negative value under `poisson_nll`, a target whose
+    ///   exponential overflows). As its definition says, `kl`'s ∂L/∂v_k is −∞ for a key with
+    ///   rows but v_k = 0, and so may ∂L/∂θ be then: those are allowed.
+    func requireFinite(loss: Pipeline.Loss.Kind) throws {
+        func overflow(_ what: String) -> TallyError {
             TallyError(.badInput, stage: .reduce, "\(what): the sums pass the largest double (weights too large, "
                        + "or decayed over too many half-lives); nothing was written")
+        }
+        func undefined(_ what: String) -> TallyError {
+            TallyError(.badInput, stage: .reduce, "\(what): \(loss.rawValue) is not defined for these values and targets "
+                       + "(a negative value, or a target whose exponential passes the largest double); nothing was written")
         }
         // An infinite sum first: a NaN is mostly one times zero (a row far from the rest,
         // anchored with them), not where the sums overflowed.
         func firstBad(_ column: [Double]) -> Int? { column.firstIndex(where: \.isInfinite) ?? column.firstIndex(where: \.isNaN) }
         func text(_ value: Double) -> String { value.isNaN ? "nan" : "\(value)" }
         if let row = firstBad(values) {
-            throw fail("the value of key \(idKey(row: row).description) is \(text(values[row]))")
+            throw overflow("the value of key \(idKey(row: row).description) is \(text(values[row]))")
         }
         for (parameter, column) in derivatives {
             if let row = firstBad(column) {
-                throw fail("∂v/∂\(parameter.rawValue) of key \(idKey(row: row).description) is \(text(column[row]))")
+                throw overflow("∂v/∂\(parameter.rawValue) of key \(idKey(row: row).description) is \(text(column[row]))")
             }
         }
-        if !loss.isFinite { throw fail("the loss is \(text(loss))") }
+        if !self.loss.isFinite { throw undefined("the loss is \(text(self.loss))") }
         if let row = gradient.firstIndex(where: \.isNaN) {
-            throw fail("∂L/∂v of key \(idKey(row: row).description) is nan")
+            throw undefined("∂L/∂v of key \(idKey(row: row).description) is nan")
         }
-        if let (parameter, value) = parameterGradients.first(where: { !$0.value.isFinite }) {
-            throw fail("∂L/∂\(parameter.rawValue) is \(text(value))")
+        let infiniteGradients = gradient.contains(where: \.isInfinite)
+        if let (parameter, value) = parameterGradients.first(where: { $0.value.isNaN || ($0.value.isInfinite && !infiniteGradients) }) {
+            throw undefined("∂L/∂\(parameter.rawValue) is \(text(value))")
         }
         if let value = targetGradient?.gradient.first(where: { !$0.isFinite }) {
-            throw fail("a target gradient is \(text(value))")
+            throw undefined("a target gradient is \(text(value))")
         }
     }
 }
