@@ -201,6 +201,16 @@ extension Pipeline {
         public var rowGroupRows: Int
     }
 
+    /// Throws `.usage` when `folder`, given on the command line with `option`, is or lies in
+    /// `output.dir`, which each run replaces whole (as `validate` does for the pipeline's own
+    /// folders).
+    public func requireOutsideOutput(_ folder: String, option: String) throws {
+        let absolute = PathText.resolve(folder, against: InputFiles.currentDirectory())
+        guard PipelineChecks.isInside(absolute, folder: output.dir.value) else { return }
+        throw TallyError(.usage, stage: .pipeline, "\(option) \(InputFiles.display(absolute)) lies in output.dir "
+                         + "\(InputFiles.display(output.dir.value)), which each run replaces whole: choose a folder outside it")
+    }
+
     /// Whether `name` can be set with `--var` and used as `${name}`: a letter or `_`, then
     /// letters, digits and `_`.
     public static func isVariableName(_ name: String) -> Bool { ConfigReader.isVariableName(name) }

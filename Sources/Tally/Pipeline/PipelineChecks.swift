@@ -179,10 +179,7 @@ struct PipelineChecks {
     private func checkOutputFolder(_ pipeline: Pipeline) {
         guard !reader.hasFailed("output.dir") else { return }
         let folder = PathText.normalize(pipeline.output.dir.value)
-        func isInside(_ path: String) -> Bool {
-            let path = PathText.normalize(path)
-            return folder == "/" || path == folder || path.hasPrefix(folder + "/")
-        }
+        func isInside(_ path: String) -> Bool { Self.isInside(path, folder: folder) }
         var kept: [(what: String, path: String)] = [
             ("the pipeline file", pipeline.folder + "/" + (pipeline.path.split(separator: "/").last.map(String.init) ?? "")),
         ]
@@ -195,6 +192,12 @@ struct PipelineChecks {
             reader.report("output.dir \(InputFiles.display(folder)) holds \(what) (\(InputFiles.display(path))); each run "
                           + "replaces the whole output folder, which would delete it", at: pipeline.output.dir.location)
         }
+    }
+
+    /// Whether `path` is the absolute folder `folder` or lies in it.
+    static func isInside(_ path: String, folder: String) -> Bool {
+        let (path, folder) = (PathText.normalize(path), PathText.normalize(folder))
+        return folder == "/" || path == folder || path.hasPrefix(folder + "/")
     }
 
     /// Roles that the key or the embedding tokenize get default vocabulary settings when the
