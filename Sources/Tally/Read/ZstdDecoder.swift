@@ -19,7 +19,8 @@ struct ZstdError: Error, Equatable {
     /// frame concerned starts (`corrupt`, `notAFrame`).
     var offset: Int64
     /// For `corrupt`, when known: the compressed bytes in which decoding fails (see
-    /// `ZstdDecoder.failingBytes`). The damage is in the block that ends there, at most 128 KiB.
+    /// `ZstdDecoder.failingBytes`). A damaged block (at most 128 KiB) ends there; a checksum
+    /// that does not match is only found at the end of its frame, wherever the damage is.
     var failingBytes: Range<Int64>?
 
     /// Translates a libzstd error code; the corresponding C function is `ZSTD_getErrorName`.
@@ -39,7 +40,7 @@ struct ZstdError: Error, Equatable {
         case .truncated: "truncated zstd frame at byte \(offset)"
         case .corrupt(let name):
             "corrupt zstd frame at byte \(offset): \(name)"
-                + (failingBytes.map { " (decoding fails at bytes \($0.lowerBound)–\($0.upperBound))" } ?? "")
+                + (failingBytes.map { " (decoding fails in bytes \($0.lowerBound)–\($0.upperBound - 1))" } ?? "")
         case .notAFrame where offset == 0: "not a zstd frame at byte 0"
         case .notAFrame: "unexpected data after the last zstd frame at byte \(offset)"
         }
@@ -176,7 +177,8 @@ final class ZstdDecoder {
     /// compressed input in which it does, when the frame is decoded again from its start 4 KiB at
     /// a time (so the answer depends on the bytes alone, not on how a run happened to read them);
     /// nil when it does not fail or the file cannot be read again. For the message of a corrupt
-    /// frame, whose start says little in a file of one large frame.
+    /// frame, whose start says little in a file of one large frame. It decodes the frame up to
+    /// the damage once more: seconds for gigabytes, and only on the way to an error.
     static func failingBytes(in path: String, frameStart: Int64) -> Range<Int64>? {
         guard let file = try? FileBytes(path: path, displayPath: path) else { return nil }
         do { try file.seek(to: frameStart) } catch { return nil }
