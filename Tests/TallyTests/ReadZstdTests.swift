@@ -28,6 +28,7 @@ func sampleCSV(rows: Int) -> [UInt8] {
         let folder = try TemporaryFolder()
         #expect(try folder.inputFile("plain.csv.zst", bytes("a\n")).isZstd == true)
         #expect(try folder.inputFile("plain.zstd", bytes("a\n")).isZstd == true)
+        #expect(try folder.inputFile("PLAIN.CSV.ZST", bytes("a\n")).isZstd == true)
         #expect(try folder.inputFile("empty.csv.zst", []).isZstd == true)
         #expect(try folder.inputFile("packed.csv", zstdFrame(bytes("a\n"))).isZstd == true)
         #expect(try folder.inputFile("skip.csv", skippableFrame([1, 2]) + zstdFrame(bytes("a\n"))).isZstd == true)

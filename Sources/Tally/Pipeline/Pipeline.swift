@@ -7,6 +7,8 @@ import Foundation
 public struct Pipeline: Sendable {
     /// The pipeline file as given on the command line.
     public var path: String
+    /// The pipeline file's name, without its folder.
+    var fileName: String { path.split(separator: "/").last.map(String.init) ?? path }
     /// The folder that relative paths in the file are resolved against (absolute).
     public var folder: String
     /// Hex digest identifying the file's bytes and the variables given (see `summary.json`).

@@ -181,7 +181,7 @@ struct PipelineChecks {
         let folder = PathText.normalize(pipeline.output.dir.value)
         func isInside(_ path: String) -> Bool { Self.isInside(path, folder: folder) }
         var kept: [(what: String, path: String)] = [
-            ("the pipeline file", pipeline.folder + "/" + (pipeline.path.split(separator: "/").last.map(String.init) ?? "")),
+            ("the pipeline file", pipeline.folder + "/" + pipeline.fileName),
         ]
         kept += pipeline.input.paths.map { ("input.paths", $0.value) }
         kept += pipeline.vocabulary.sorted { $0.key.rawValue < $1.key.rawValue }

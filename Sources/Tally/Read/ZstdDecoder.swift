@@ -66,9 +66,10 @@ enum ZstdMagic {
             }
     }
 
-    /// Whether `path` names a zstd file: it ends in `.zst` or `.zstd`.
+    /// Whether `path` names a zstd file: it ends in `.zst` or `.zstd`, in any case.
     static func isZstdName(_ path: String) -> Bool {
-        path.hasSuffix(".zst") || path.hasSuffix(".zstd")
+        let name = path.lowercased()
+        return name.hasSuffix(".zst") || name.hasSuffix(".zstd")
     }
 
     /// Whether the file at `path` starts with a frame magic number; false for files shorter

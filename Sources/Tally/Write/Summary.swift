@@ -16,7 +16,7 @@ struct Summary {
             ("pipeline", .object([
                 ("name", .string(pipeline.name)),
                 // Relative to its own folder, as the inputs' paths are: the same wherever Tally runs.
-                ("path", .string(String(pipeline.path.split(separator: "/").last ?? ""))),
+                ("path", .string(pipeline.fileName)),
                 ("hash", .string(pipeline.hash)),
             ])),
             ("version", .string(tallyVersion)),
