@@ -15,7 +15,8 @@ import Testing
 
     /// A pipeline over `paths` with the given extra `input` lines, vocabulary lines and output folder.
     static func pipeline(paths: String = #"["logs/*.csv"]"#, columns: String = "{item: item_id, weight: weight}",
-                         input: String = "", vocabulary: String = "item: {}", output: String = "out",
+                         input: String = "", vocabulary: String = "item: {}", weight: String = "weight",
+                         count: String = "", loss: String = "sum", output: String = "out",
                          extra: String = "") -> String {
         """
         version: 1
@@ -27,9 +28,9 @@ import Testing
           \(vocabulary)
         count:
           key: [item]
-          weight: {column: weight}
-        loss:
-          kind: sum
+          weight: {column: \(weight)}
+        \(count)loss:
+          kind: \(loss)
         output:
           dir: \(output)
         \(extra)
@@ -135,8 +136,7 @@ import Testing
     /// the first field it lacks.
     @Test func aHeaderlessRowWithoutANamedColumnExits65AtTheMissingField() throws {
         let bytes = Data("u1,i1,view,1732000000,1.5\nu2,i2\n".utf8)
-        let pipeline = Self.pipeline(columns: "{item: 1}", input: "  header: false\n  bad_rows: {policy: fail}\n")
-            .replacingOccurrences(of: "{column: weight}", with: "{column: 4}")
+        let pipeline = Self.pipeline(columns: "{item: 1}", input: "  header: false\n  bad_rows: {policy: fail}\n", weight: "4")
         let folder = try Self.fixture("short-headerless-row", pipeline: pipeline, files: ["logs/bad.csv": bytes])
         defer { EndToEnd.cleanUp(folder) }
         let result = try Self.run(folder)
@@ -199,7 +199,7 @@ import Testing
         (pipeline(input: "  colour: red\n"),
          "p.yaml:6:3: error: [pipeline] unknown key 'colour' in input (expected one of: paths, header, "
          + "delimiter, columns, time_format, where, bad_rows, max_field_bytes)"),
-        (pipeline().replacingOccurrences(of: "kind: sum", with: "kind: hinge"),
+        (pipeline(loss: "hinge"),
          "p.yaml:12:9: error: [pipeline] loss.kind: unknown value 'hinge' (expected one of: sum, mse, "
          + "poisson_nll, multinomial_nll, kl)"),
         (pipeline(output: "out/${date}"),
@@ -232,11 +232,10 @@ import Testing
     @Test(arguments: [
         ("u1,a,click,100,1e308\nu2,a,click,100,1e308\n", "", "'a' is inf"),
         ("u1,b,click,1704067200,1\nu2,c,click,1799107200,1\n",
-         "\n  decay: {half_life: 1d, reference: \"2024-01-01T00:00:00Z\"}", "'c' is inf"),
+         "  decay: {half_life: 1d, reference: \"2024-01-01T00:00:00Z\"}\n", "'c' is inf"),
     ])
     func sumsPastTheLargestDoubleExit65(_ rows: String, _ decay: String, _ what: String) throws {
-        let pipeline = Self.pipeline(columns: "{item: item_id, time: timestamp, weight: weight}")
-            .replacingOccurrences(of: "weight: {column: weight}", with: "weight: {column: weight}" + decay)
+        let pipeline = Self.pipeline(columns: "{item: item_id, time: timestamp, weight: weight}", count: decay)
         let folder = try Self.fixture("overflow", pipeline: pipeline, files: ["logs/big.csv": Data((Self.header + rows).utf8)])
         defer { EndToEnd.cleanUp(folder) }
         let result = try Self.run(folder)
@@ -252,9 +251,8 @@ import Testing
                       ("kl", "u1,a,click,1732086400,1\nu2,b,click,1732000000,1\nu3,b,click,1732086400,-0.5\n", Int32(0))])
     func aLossUndefinedForTheValuesExits65ButKlsInfiniteGradientsAreKept(_ loss: String, _ rows: String, _ status: Int32) throws {
         let rows = Self.header + rows
-        let pipeline = Self.pipeline(columns: "{item: item_id, time: timestamp, weight: weight}")
-            .replacingOccurrences(of: "weight: {column: weight}", with: "weight: {column: weight}\n  decay: {half_life: 1d}")
-            .replacingOccurrences(of: "kind: sum", with: "kind: \(loss)\ngradients: {parameters: [decay]}")
+        let pipeline = Self.pipeline(columns: "{item: item_id, time: timestamp, weight: weight}",
+                                     count: "  decay: {half_life: 1d}\n", loss: "\(loss)\ngradients: {parameters: [decay]}")
         let folder = try Self.fixture("undefined-loss", pipeline: pipeline, files: ["logs/a.csv": Data(rows.utf8)])
         defer { EndToEnd.cleanUp(folder) }
         let result = try Self.run(folder)
