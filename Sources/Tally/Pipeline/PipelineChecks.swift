@@ -179,7 +179,6 @@ struct PipelineChecks {
     private func checkOutputFolder(_ pipeline: Pipeline) {
         guard !reader.hasFailed("output.dir") else { return }
         let folder = PathText.normalize(pipeline.output.dir.value)
-        func isInside(_ path: String) -> Bool { Self.isInside(path, folder: folder) }
         var kept: [(what: String, path: String)] = [
             ("the pipeline file", pipeline.folder + "/" + pipeline.fileName),
         ]
@@ -188,7 +187,7 @@ struct PipelineChecks {
             .compactMap { role, settings in settings.path.map { ("vocabulary.\(role.rawValue).path", $0.value) } }
         kept += [("loss.target", pipeline.loss.target?.value), ("count.embedding.table", pipeline.count.embedding?.table?.value),
                  ("run.state_dir", pipeline.run.stateDir?.value)].compactMap { what, path in path.map { (what, $0) } }
-        for (what, path) in kept where isInside(path) {
+        for (what, path) in kept where Self.isInside(path, folder: folder) {
             reader.report("output.dir \(InputFiles.display(folder)) holds \(what) (\(InputFiles.display(path))); each run "
                           + "replaces the whole output folder, which would delete it", at: pipeline.output.dir.location)
         }

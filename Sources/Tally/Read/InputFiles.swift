@@ -95,7 +95,7 @@ public enum InputFiles {
     /// Relative paths are taken relative to `base`.
     public static func missingFiles(_ pattern: String, base: String) -> [String] {
         braceAlternatives(pattern).filter { path in
-            !hasWildcard(path) && !isRegularFile(PathText.normalize(unescaped(path).hasPrefix("/") ? unescaped(path) : base + "/" + unescaped(path)))
+            !hasWildcard(path) && !isRegularFile(PathText.resolve(unescaped(path), against: base))
         }
     }
 
