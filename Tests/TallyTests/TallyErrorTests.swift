@@ -24,4 +24,13 @@ import Testing
         #expect(error.description == #"a.csv:1: error: [read] missing column 'item_id' (header has: it\x00em, ev\x1B[31m, é\x0D\x0A)"#)
         #expect("plain é".printable == "plain é")
     }
+
+    /// Nor can they reorder it (a right-to-left override) or break it where a terminal or an
+    /// editor would (U+2028): those are written as `\u{…}`.
+    @Test func invisibleLineBreaksAndDirectionControlsAreEscaped() {
+        #expect("id 'abc\u{202E}fed' line\u{2028}two \u{2066}x\u{2069}".printable
+                == #"id 'abc\u{202E}fed' line\u{2028}two \u{2066}x\u{2069}"#)
+        #expect("\u{200B}zero width space, \u{202F}narrow no-break space".printable
+                == "\u{200B}zero width space, \u{202F}narrow no-break space")
+    }
 }

@@ -59,14 +59,16 @@ public struct TallyError: Error, Sendable, CustomStringConvertible {
 
 extension String {
     /// The text with its control characters (a NUL, an ESC, a line end in a quoted id) written
-    /// as `\x1B`, so that a message quoting input bytes stays one line of plain text on a
-    /// terminal or in a log.
+    /// as `\x1B`, and the invisible ones that break or reorder a line (U+2028, the bidirectional
+    /// controls) as `\u{2028}`, so that a message quoting input bytes stays one line of plain
+    /// text on a terminal or in a log, shown in the order of its bytes.
     var printable: String {
         guard unicodeScalars.contains(where: \.isControl) else { return self }
         var text = ""
         for scalar in unicodeScalars {
             if scalar.isControl {
-                text += "\\x" + String(scalar.value, radix: 16, uppercase: true).leftPadded(to: 2)
+                let hex = String(scalar.value, radix: 16, uppercase: true)
+                text += scalar.value <= 0xFF ? "\\x" + hex.leftPadded(to: 2) : "\\u{" + hex + "}"
             } else {
                 text.unicodeScalars.append(scalar)
             }
@@ -80,6 +82,12 @@ extension String {
 }
 
 private extension Unicode.Scalar {
-    /// C0 and C1 control characters and DEL.
-    var isControl: Bool { value < 0x20 || (0x7F...0x9F).contains(value) }
+    /// C0 and C1 control characters, DEL, the line and paragraph separators, and the
+    /// bidirectional marks, embeddings, overrides and isolates.
+    var isControl: Bool {
+        switch value {
+        case 0..<0x20, 0x7F...0x9F, 0x200E, 0x200F, 0x2028...0x202E, 0x2066...0x2069: true
+        default: false
+        }
+    }
 }
