@@ -139,6 +139,19 @@ import Testing
 }
 
 extension RunTests {
+    /// A vocabulary in the output folder's own parent: clearing that folder of abandoned
+    /// temporaries before the vocabulary is written must not take the run's own output folder
+    /// with them (it did, and the run failed with 74 after rewriting the vocabulary). The file is
+    /// written back with the run, equal to the output's vocabulary table, and nothing is left.
+    @Test func aVocabularyBesideTheOutputFolderIsWrittenBackWithTheOutput() throws {
+        let extend = Self.items.replacingOccurrences(of: "count:", with: "vocabulary:\n  item: {path: items.parquet}\ncount:")
+        let run = try Self.run(extend, files: ["logs/a.csv": bytes("user_id,item_id,event,timestamp,weight\nu,a,v,1,1\nu,b,v,1,1\nu,b,v,1,1\n")])
+        let written = try Data(contentsOf: URL(fileURLWithPath: run.folder.path + "/items.parquet"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: run.output + "/vocab_item.parquet")) == written)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: run.folder.path).filter { $0.contains("tally-tmp") }
+        #expect(leftovers.isEmpty)
+    }
+
     /// Ids' first lines are kept only by runs that may need them: one that can fail on an id
     /// out of a frozen vocabulary, or one that saves partials for later runs. A frozen run that
     /// reuses a partial saved by a run that was not frozen still names the id's first line.

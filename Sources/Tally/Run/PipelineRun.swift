@@ -63,8 +63,9 @@ public struct PipelineRun {
     private func publish(_ inputs: RunInputs, from source: Source) throws -> Report {
         let started = Clock.now
         let folder = try OutputFolder(path: pipeline.output.dir.value)
+        var vocabularies = StagedFiles()
         var published = false
-        defer { if !published { folder.discard() } }
+        defer { if !published { folder.discard(); vocabularies.discard() } }
 
         var outputs = Outputs(folder: folder, pipeline: pipeline)
         let ledger = try BadRowLedger(policy: pipeline.input.badRows, quarantinePath: folder.file("quarantine.parquet"),
@@ -110,10 +111,12 @@ public struct PipelineRun {
                               timings: timings, totalSeconds: Clock.seconds(since: started))
         try summary.write(to: folder.file("summary.json"))
         // Not before the per-row gradients are in: the gradient maps and the last reduce must
-        // start from the same vocabularies as this one.
-        if complete { try writeBackVocabularies(reduction, options: outputs.options) }
+        // start from the same vocabularies as this one. Written beside their files first, and
+        // renamed into place only once the output is: a run that fails changes neither.
+        if complete { vocabularies = try stageVocabularies(reduction, options: outputs.options) }
         try folder.publish()
         published = true
+        try vocabularies.commit()
         return Report(outputFolder: pipeline.output.dir.value, rowsRead: fold.runStats.read, rowsKept: fold.runStats.kept,
                       badRows: fold.runStats.bad, loss: reduction.loss)
     }
@@ -158,24 +161,21 @@ public struct PipelineRun {
         return Passes.Settings(workers: max(1, workers), batchBytes: options.batchBytes, progress: progress, timings: timings)
     }
 
-    /// Saves each vocabulary with a `path` and mode `extend`, atomically (temporary file, rename).
-    private func writeBackVocabularies(_ reduction: Reduction, options: ParquetWriterOptions) throws {
-        for (role, entries) in reduction.vocabularies {
-            guard let settings = pipeline.vocabulary[role], settings.mode == .extend, let path = settings.path?.value else { continue }
-            let directory = (path as NSString).deletingLastPathComponent
-            let temporary = Leftovers.temporaryPath(for: path)
-            do {
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-                Leftovers.remove(in: directory)
-            } catch {
-                throw TallyError(.cannotCreateOutput, stage: .write, at: InputLocation(path: path), "cannot create the vocabulary's folder")
+    /// Writes each vocabulary with a `path` and mode `extend` to a temporary file beside it.
+    private func stageVocabularies(_ reduction: Reduction, options: ParquetWriterOptions) throws -> StagedFiles {
+        var staged = StagedFiles()
+        do {
+            for (role, entries) in reduction.vocabularies {
+                guard let settings = pipeline.vocabulary[role], settings.mode == .extend, let path = settings.path?.value else { continue }
+                try staged.stage(path) { temporary in
+                    try TableWriter.write(path: temporary, columns: VocabularyFile.columns, batch: VocabularyFile.batch(entries),
+                                          options: options)
+                }
             }
-            defer { Leftovers.settled(temporary) }
-            try TableWriter.write(path: temporary, columns: VocabularyFile.columns, batch: VocabularyFile.batch(entries), options: options)
-            guard rename(temporary, path) == 0 else {
-                unlink(temporary)
-                throw TallyError(.io, stage: .write, at: InputLocation(path: path), "cannot replace the vocabulary: \(String(cString: strerror(errno)))")
-            }
+        } catch {
+            staged.discard()
+            throw error
         }
+        return staged
     }
 }

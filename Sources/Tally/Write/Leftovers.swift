@@ -80,12 +80,12 @@ enum Leftovers {
     }
 
     /// Removes the temporary files and folders in `folder` that nobody is writing any more: made
-    /// on this host by a process that is gone, or on another host and unchanged for
-    /// `abandonedAfter` seconds.
+    /// on this host by a process that is gone (or by an earlier process with this one's id), or
+    /// on another host and unchanged for `abandonedAfter` seconds. This process's own stay.
     static func remove(in folder: String) {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
         for name in names {
-            guard let range = name.range(of: marker) else { continue }
+            guard let range = name.range(of: marker), name[range.upperBound...] != owner else { continue }
             let path = "\(folder)/\(name)"
             // HOST.PID.NONCE; names without a host (older versions) are this host's.
             let parts = name[range.upperBound...].split(separator: ".", omittingEmptySubsequences: false)
