@@ -108,13 +108,12 @@ enum Encoding: CaseIterable, Sendable {
         }
     }
 
-    @Test func aFileWithoutRecordsYieldsOneEmptyLastBatch() throws {
+    @Test func aFileWithoutRecordsYieldsNoBatch() throws {
         let folder = try TemporaryFolder()
         let reader = try RecordReader(file: try folder.inputFile("empty.csv", []), fileIndex: 3)
         #expect(try reader.header() == nil)
         #expect(try reader.columnPositions([.name("item_id")]) == nil)
-        let batch = try #require(try reader.next())
-        #expect(batch.count == 0 && batch.isLastInFile && batch.fileIndex == 3)
+        #expect(try reader.next() == nil)
         #expect(try reader.next() == nil)
     }
 

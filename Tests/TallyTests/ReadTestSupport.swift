@@ -82,11 +82,9 @@ func readAll(_ file: InputFile, options: RecordReader.Options = .init()) throws 
     var records: [ReadRecord] = []
     var batches: [RecordBatch] = []
     while let batch = try reader.next() { batches.append(batch) }
-    precondition(!batches.isEmpty && batches.last!.isLastInFile)
     for (index, batch) in batches.enumerated() {
-        precondition(batch.index == index && batch.fileIndex == 7)
-        precondition(batch.isLastInFile == (index == batches.count - 1))
-        precondition(batch.isLastInFile || batch.bytes.count >= options.targetBatchBytes)
+        precondition(batch.fileIndex == 7 && batch.count > 0)
+        precondition(index == batches.count - 1 || batch.bytes.count >= options.targetBatchBytes)
         for record in 0..<batch.count {
             records.append(ReadRecord(text: Array(batch.bytes[batch.range(ofRecord: record)]),
                                       line: batch.line(ofRecord: record),

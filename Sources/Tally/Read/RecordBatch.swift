@@ -7,11 +7,6 @@
 public struct RecordBatch: Sendable {
     /// 0-based position of the file in the sorted input list.
     public let fileIndex: Int
-    /// 0-based position of this batch among the file's batches.
-    public let index: Int
-    /// Whether no batch of this file follows. Every file yields at least one batch, so the
-    /// last one (possibly empty) says where the file ends.
-    public internal(set) var isLastInFile: Bool
     /// A stretch of the decompressed stream that holds the records, up to the end of the last
     /// one: the bytes as read, so line ends and blank lines between records are in it. Use
     /// `range(ofRecord:)` to find a record.
@@ -29,12 +24,10 @@ public struct RecordBatch: Sendable {
     /// estimates of what is to come (`RecordReader` sets it; 1 when unknown).
     public internal(set) var fileFraction = 1.0
 
-    init(fileIndex: Int, index: Int, isLastInFile: Bool = false, bytes: BatchBytes, spans: UInt32Column,
+    init(fileIndex: Int, bytes: BatchBytes, spans: UInt32Column,
          streamOffset: Int64, firstLine: Int, lines: [Int]?) {
         precondition(spans.count % 2 == 0 && (lines == nil || lines!.count * 2 == spans.count))
         self.fileIndex = fileIndex
-        self.index = index
-        self.isLastInFile = isLastInFile
         self.bytes = bytes
         self.spans = spans
         self.streamOffset = streamOffset
@@ -60,12 +53,6 @@ public struct RecordBatch: Sendable {
 
     /// The 0-based offset of record `index`'s first byte in the file's decompressed stream.
     public func byteOffset(ofRecord index: Int) -> Int64 { streamOffset + Int64(spans[2 &* index]) }
-
-    /// Calls `body` with the bytes of record `index` (valid only during the call).
-    public func withRecord<Result>(_ index: Int, _ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
-        let range = self.range(ofRecord: index)
-        return try bytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[range])) }
-    }
 
     /// Where record `index` is, for messages and the quarantine table; `column` is 1-based.
     public func location(ofRecord index: Int, path: String, column: Int? = nil) -> InputLocation {

@@ -21,8 +21,7 @@ struct RecordTooLong: Error, Equatable {
 /// Cuts one file's decompressed stream into `RecordBatch`es of whole records.
 ///
 /// The stream is written straight into the current batch's buffer: ask for `space(atMost:)`,
-/// fill a prefix of it, `commit(_:)` the count (or `feed(_:)` a chunk to have it copied in);
-/// any chunk sizes give the same batches. Call `finish()` at the end; take the batches with
+/// fill a prefix of it, `commit(_:)` the count; any chunk sizes give the same batches. Call `finish()` at the end; take the batches with
 /// `takeBatch()`. Records end at LF, CRLF or a lone CR outside quotes: a `"` opens a quoted
 /// field only at the start of a field (as in libcsv), and text after a closing quote continues
 /// the field unquoted, so a malformed record ends at its own line end (libcsv's non-strict mode
@@ -66,7 +65,6 @@ final class RecordFramer {
     private var buffer: ByteStorage
     private var streamOffset: Int64 = 0
     private var recordsBefore = 0
-    private var batchIndex = 0
     private var ready: [RecordBatch] = []
     private var startDecided = false
     private var finished = false
@@ -138,26 +136,14 @@ final class RecordFramer {
         try frame()
     }
 
-    /// Copies `chunk` in and frames it.
-    func feed(_ chunk: UnsafeRawBufferPointer) throws(RecordTooLong) {
-        var rest = chunk
-        while !rest.isEmpty {
-            let room = try space(atMost: rest.count)
-            room.copyMemory(from: UnsafeRawBufferPointer(rebasing: rest[..<room.count]))
-            try commit(room.count)
-            rest = UnsafeRawBufferPointer(rebasing: rest[room.count...])
-        }
-    }
-
     /// Ends the stream: a final record without line end (or with an unterminated quote) becomes
-    /// a record, and the last batch is closed, marked `isLastInFile` (empty if need be).
+    /// a record, and the records not yet in a batch make the last one.
     func finish() throws(RecordTooLong) {
         guard !finished else { return }
         finished = true
         try frame()
         if let end = cursor.finish() { try take(end) }
-        if cursor.spans.count > 0 || batchIndex == 0 { closeBatch() }
-        ready[ready.count - 1].isLastInFile = true
+        if cursor.spans.count > 0 { closeBatch() }
     }
 
     /// Frames the bytes written but not yet looked at.
@@ -200,10 +186,9 @@ final class RecordFramer {
         let used = spans.count > 0 ? spans[spans.count - 1] : 0
         // Word-at-a-time readers may look up to 7 bytes past the last record: make those defined.
         (buffer.base + cursor.filled).initializeMemory(as: UInt8.self, repeating: 0, count: ByteStorage.padding)
-        ready.append(RecordBatch(fileIndex: fileIndex, index: batchIndex, bytes: BatchBytes(buffer, count: used),
+        ready.append(RecordBatch(fileIndex: fileIndex, bytes: BatchBytes(buffer, count: used),
                                  spans: spans, streamOffset: streamOffset, firstLine: cursor.firstLine,
                                  lines: cursor.lines))
-        batchIndex += 1
         recordsBefore += spans.count / 2
         let cut = cursor.scanned
         let next = pool.take(capacity: bufferCapacity)

@@ -2,8 +2,8 @@
 ///
 /// Drive it on one thread (the reader thread): `header()` once if you need the column names,
 /// then `next()` until it returns nil; send the batches to workers, each of which parses them
-/// with its own `CSVFieldParser`. Every file yields at least one batch, in order, and the last
-/// has `isLastInFile`. With `header: true` the header record is not in any batch. The stream is
+/// with its own `CSVFieldParser`. The batches come in file order; a file without records
+/// yields none. With `header: true` the header record is not in any batch. The stream is
 /// decompressed straight into the batches' buffers, which come from a pool and go back to it when
 /// the last copy of a batch (or of a `ParsedBatch` made from it) goes away, on any thread.
 /// Memory is bounded by `readSize` plus about two batches here, and the pool's few buffers.
@@ -74,8 +74,6 @@ public final class RecordReader {
                               chunkSize: options.chunkSize, maximumRecordBytes: options.maximumRecordBytes)
     }
 
-    /// Compressed (on-disk) bytes read so far.
-    public var bytesRead: Int64 { source.bytesRead }
     /// Records put into batches so far (the header excluded).
     public var recordCount: Int { framer.recordCount }
     /// Physical lines read so far; after the last batch, the file's number of lines.
@@ -122,8 +120,7 @@ public final class RecordReader {
     /// every call throws it again.
     public func next() throws -> RecordBatch? {
         if options.header && parsedHeader == nil { _ = try header() }
-        // Keep one batch in hand until the next exists or the file ends, to know the last one.
-        while framer.readyCount < 2 && !ended { try pump() }
+        while framer.readyCount == 0 && !ended { try pump() }
         guard var batch = framer.takeBatch() else { return nil }
         batch.fileFraction = file.size > 0 ? min(1, Double(source.bytesConsumed) / Double(file.size)) : 1
         return batch

@@ -85,7 +85,7 @@ struct EmbeddingBags {
 struct EmbeddingTable: Sendable {
     let dim: Int
     /// d values per item index, back to back.
-    private(set) var values: [Double]
+    let values: [Double]
 
     /// A table of `dim` values per item index, back to back.
     init(dim: Int, values: [Double]) {
@@ -97,8 +97,7 @@ struct EmbeddingTable: Sendable {
     ///   - ids: the id of each item index (nil for the OOV bucket).
     ///   - file: rows keyed by `item_id`, columns e0..e{d−1}.
     init(dim: Int, seed: UInt64, ids: [ArraySlice<UInt8>?], file: KeyedValues?) {
-        self.dim = dim
-        values = []
+        var values: [Double] = []
         values.reserveCapacity(ids.count * dim)
         for (index, id) in ids.enumerated() {
             if let id, let row = file?.values(for: IdKey(user: nil, item: id)) {
@@ -107,6 +106,7 @@ struct EmbeddingTable: Sendable {
                 for component in 0..<dim { values.append(Self.initial(seed: seed, index: index, component: component, dim: dim)) }
             }
         }
+        self.init(dim: dim, values: values)
     }
 
     /// The number of items.
@@ -115,11 +115,6 @@ struct EmbeddingTable: Sendable {
     /// E[k][component].
     @inline(__always)
     func value(_ index: Int32, _ component: Int) -> Double { values[Int(index) * dim + component] }
-
-    /// Adds `delta` to E[index][component] (for `gradcheck`).
-    mutating func perturb(index: Int, component: Int, by delta: Double) {
-        values[index * dim + component] += delta
-    }
 
     /// The seeded initial value of E[index][component]: a standard normal from Box–Muller on two
     /// uniforms drawn by a counter-based generator, scaled by 1/√d. With n = index·d + component,

@@ -14,14 +14,6 @@ struct LossEvaluation {
 }
 
 extension Pipeline.Loss.Kind {
-    /// Whether the loss has a gradient with respect to its target (`target_grad.parquet`).
-    var hasTargetGradient: Bool {
-        switch self {
-        case .sum, .mse: false
-        case .poissonNLL, .multinomialNLL, .kl: true
-        }
-    }
-
     /// Evaluates the loss.
     ///
     /// - Parameters:
