@@ -48,6 +48,29 @@ import Testing
         #expect(report.lines.contains { $0.name == "row weights" && $0.checked > 0 })
     }
 
+    /// A row 1.0005 bin widths from a bin's centre leaves that bin at bandwidth 1.0005: within
+    /// the first step (10⁻³) of bandwidth 1, where the loss has a kink. The check shrinks its
+    /// step below the kink's distance instead of differencing across it (relative error 1.0).
+    @Test(arguments: ["triangular", "epanechnikov", "gaussian"])
+    func aKernelEdgeBesideTheBandwidthDoesNotFailTheCheck(kernel: String) throws {
+        let folder = try TemporaryFolder()
+        let edge = kernel == "gaussian" ? 4 : 1
+        try folder.write("log.csv", bytes("item_id,t\na,\(Int((0.5 + Double(edge) * 1.0005) * 86_400))\na,30000\n"))
+        let yaml = """
+            version: 1
+            name: edge
+            input: {paths: [log.csv], columns: {item: item_id, time: t}}
+            count: {key: [item, time], time_bins: {width: 1d, kernel: \(kernel), bandwidth: 1.0}}
+            loss: {kind: poisson_nll}
+            gradients: {parameters: [bandwidth]}
+            output: {dir: out}
+            """
+        let pipeline = try Pipeline.parse(yaml: yaml, path: folder.path + "/p.yaml", folder: folder.path)
+        let report = try GradientCheck(pipeline: pipeline, rows: 10, tolerance: 1e-6).run()
+        let bandwidth = try #require(report.lines.first { $0.name == "bandwidth" })
+        #expect(bandwidth.largestError <= 1e-6)
+    }
+
     @Test(arguments: modes)
     func outputsAreByteIdenticalForAnyNumberOfWorkers(_ mode: String) throws {
         let folder = try Self.folderWithLogs()
