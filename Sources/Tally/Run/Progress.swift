@@ -4,11 +4,13 @@ import Synchronization
 /// The progress line on standard error: bytes read, rows, rows per second and the time left.
 ///
 /// Only shown when standard error is a terminal (and not `--quiet`); redrawn at most every
-/// 200 ms from a timer, so the reader only bumps two counters.
+/// 200 ms from a timer, so the reader only sets a few counters. The time left is estimated from
+/// the on-disk bytes read so far, the current file's included, so one large file has it too.
 final class Progress: @unchecked Sendable {  // the timer is only set up in init and cancelled in finish()
     private let totalBytes: Int64
     private let started = Clock.now
     private let filesBytes = Atomic<Int64>(0)
+    private let currentFileBytes = Atomic<Int64>(0)
     private let decompressed = Atomic<Int64>(0)
     private let rows = Atomic<Int64>(0)
     private let finished = Atomic<Bool>(false)
@@ -28,14 +30,17 @@ final class Progress: @unchecked Sendable {  // the timer is only set up in init
         timer.resume()
     }
 
-    /// Counts a batch handed to the workers.
-    func advance(bytes: Int, rows count: Int) {
+    /// Counts a batch handed to the workers, read from the current file as far as `fileBytes`
+    /// on disk.
+    func advance(bytes: Int, rows count: Int, fileBytes: Int64) {
         decompressed.add(Int64(bytes), ordering: .relaxed)
         rows.add(Int64(count), ordering: .relaxed)
+        currentFileBytes.store(fileBytes, ordering: .relaxed)
     }
 
     /// Counts a finished file of `size` bytes on disk.
     func finishFile(_ size: Int64) {
+        currentFileBytes.store(0, ordering: .relaxed)
         filesBytes.add(size, ordering: .relaxed)
     }
 
@@ -48,7 +53,7 @@ final class Progress: @unchecked Sendable {  // the timer is only set up in init
 
     private func draw() {
         let seconds = max(Clock.seconds(since: started), 1e-3)
-        let done = filesBytes.load(ordering: .relaxed)
+        let done = filesBytes.load(ordering: .relaxed) + currentFileBytes.load(ordering: .relaxed)
         let rowCount = rows.load(ordering: .relaxed)
         let fraction = Double(done) / Double(totalBytes)
         var line = "\r\u{1B}[K  \(Self.megabytes(decompressed.load(ordering: .relaxed))) read, "

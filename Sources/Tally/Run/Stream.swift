@@ -123,7 +123,8 @@ final class Stream<Work: BatchWork, Sink: OrderedSink>: @unchecked Sendable wher
                         credits.signal()
                         return
                     }
-                    progress?.advance(bytes: batch.bytes.count, rows: batch.count)
+                    progress?.advance(bytes: batch.bytes.count, rows: batch.count,
+                                      fileBytes: Int64(batch.fileFraction * Double(file.size)))
                     let rows = rowLimit.map { min(batch.count, $0 - rowsDispatched) }
                     rowsDispatched += rows ?? batch.count
                     dispatch(batch, layout: layout, rows: rows)
