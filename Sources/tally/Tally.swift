@@ -23,6 +23,12 @@ struct TallyCommand: ParsableCommand {
         Allocator.useOneArena()
         main(nil)
     }
+
+    /// `tally` alone is a usage error (64), as a missing argument is: a script that lost its
+    /// subcommand must not pass for a success.
+    func run() throws {
+        throw ValidationError("a command is required: run, validate, inspect, gradcheck, plan or reduce")
+    }
 }
 
 /// Runs `body`; a `TallyError` is reported (as text, or as the JSON `finish` event) and becomes

@@ -11,4 +11,10 @@ import Testing
         let result = try TallyBinary.run(["--no-such-option"])
         #expect(result.status == 64)
     }
+
+    @Test func noCommandIsAUsageError() throws {
+        let result = try TallyBinary.run([])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("a command is required") && result.stderr.contains("Usage: tally"))
+    }
 }
