@@ -6,7 +6,8 @@ import Musl
 import Darwin
 #endif
 
-/// Column chunk statistics as the notes (§1.6) prescribe.
+/// Column chunk statistics as parquet-format's `Statistics` defines them (min_value/max_value,
+/// not the deprecated min/max), in the form every reader trusts:
 ///
 /// - `null_count` always; `nan_count` always for doubles.
 /// - Integers: signed min/max. Byte arrays: unsigned byte-wise min/max, omitted when either is

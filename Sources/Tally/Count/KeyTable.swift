@@ -28,7 +28,7 @@ struct KeyTable: Sendable {
     var anchor: Double?
     /// Whether a key may have more than one row: after `append`, until `consolidate()`.
     private(set) var repeatsKeys = false
-    /// 0 = empty, else row + 1; empty until a key is first looked up (see `init(dense:)`).
+    /// 0 = empty, else row + 1; empty until a key is first looked up (see `init(channels:denseCounts:sums:anchor:)`).
     private var slots: [Int32] = []
     private var mask = 0
     private let capacity: Int

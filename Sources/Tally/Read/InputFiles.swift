@@ -152,13 +152,13 @@ public enum InputFiles {
         return text
     }
 
-    /// The process's current directory (absolute), or `/` when it cannot be determined.
     /// `path` as messages show it: relative to the current directory when below it.
     public static func display(_ path: String) -> String {
         let directory = currentDirectory()
         return PathText.display(PathText.resolve(path, against: directory), currentDirectory: directory)
     }
 
+    /// The process's current directory (absolute), or `/` when it cannot be determined.
     public static func currentDirectory() -> String {
         guard let text = getcwd(nil, 0) else { return "/" }
         defer { free(text) }
@@ -186,5 +186,3 @@ public enum InputFiles {
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
     }
 }
-
-/// Lexical path arithmetic on absolute paths: no file-system access, symbolic links untouched.

@@ -26,7 +26,7 @@ final class BadRowLedger {
         }
     }
 
-    /// Records the bad rows of one batch of `file` (its path as written to outputs).
+    /// Records the bad rows of one file, `file` (its path as written to outputs).
     func record(_ rows: [BadRow], file: String) throws {
         guard !rows.isEmpty else { return }
         for row in rows {

@@ -6,7 +6,7 @@ import Foundation
 /// unchanged, and the partials folder of a sharded run (`--partials`), which the shards' maps
 /// fill and `tally reduce` folds.
 ///
-/// An entry is `<settings>-<path>.partial`: the file's path, size, modification time, the N of
+/// An entry is `<settings>-<path digest>.partial` (`InputFile.entryName`): the file's path, size, modification time, the N of
 /// the shard map that made it (0 outside sharded runs) and SHA-256, then the encoded partial
 /// (which ends with its own SHA-256). Entries are written to a temporary name and renamed, so a killed run leaves either
 /// the old entry or the new one, and a retried or duplicated shard task writes the same bytes

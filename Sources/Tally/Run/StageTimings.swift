@@ -27,14 +27,15 @@ final class StageTimings: @unchecked Sendable {
     }
 
     private let lock = NSLock()
-    private var nanoseconds = [Double](repeating: 0, count: Stage.allCases.count)
+    /// Seconds per stage.
+    private var totals = [Double](repeating: 0, count: Stage.allCases.count)
 
     func add(_ stage: Stage, _ seconds: Double) {
-        lock.withLock { nanoseconds[stage.rawValue] += seconds }
+        lock.withLock { totals[stage.rawValue] += seconds }
     }
 
     func seconds(_ stage: Stage) -> Double {
-        lock.withLock { nanoseconds[stage.rawValue] }
+        lock.withLock { totals[stage.rawValue] }
     }
 
     /// Times `body` as `stage`.

@@ -4,7 +4,7 @@ import Foundation
 /// written by `tally run --shard I/N --gradients-from` and concatenated by `tally reduce` into
 /// `event_grads.parquet`, in path order, through the same writer as a one-machine run.
 ///
-/// A part is `<settings>-<path>.grads`: a header (the file's path and size, and the digest of the
+/// A part is `<settings>-<path digest>.grads` (`InputFile.entryName`): a header (the file's path and size, and the digest of the
 /// reduction its gradients come from), each batch's rows as a length-prefixed chunk, an empty
 /// chunk, then the SHA-256 of everything before it. It is written to a temporary name and
 /// renamed, so a part is complete or absent; one made from other counts is refused.

@@ -16,7 +16,7 @@ struct Vocabulary {
     private(set) var table = IdTable(capacity: 1 << 12)
     /// Kept rows seen in this run, per provisional id.
     private(set) var counts: [Int64] = []
-    /// The loaded vocabulary: final index of each loaded id, and whether it has an OOV bucket.
+    /// The loaded vocabulary: the ids of the file, at their final indices.
     private let loaded: LoadedVocabulary
 
     init(role: Role, settings: Pipeline.VocabularySettings, loaded: LoadedVocabulary) {

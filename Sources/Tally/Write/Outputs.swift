@@ -58,7 +58,7 @@ struct Outputs {
         for (name, entries) in zip(names, vocabularies) { record(name, rows: entries.count) }
     }
 
-    /// `target_grad.parquet`: id columns (and the time bin) and ∂L/∂θ, sorted by key; when the
+    /// `target_grad.parquet`: id columns (and the time bin) and ∂L/∂θ, sorted by id; when the
     /// loss has one.
     mutating func writeTargetGradient(_ reduction: Reduction) throws {
         guard let target = reduction.targetGradient else { return }
