@@ -45,9 +45,4 @@ enum PathText {
         }
         return result
     }
-
-    /// The text of the current `errno`.
-    static func errnoText() -> String {
-        String(cString: strerror(errno))
-    }
 }

@@ -68,7 +68,7 @@ extension Pipeline {
 
     static func check(bytes: [UInt8], path: String, folder: String,
                       variables: [String: String]) -> (pipeline: Pipeline?, errors: [TallyError]) {
-        let reader = ConfigReader(path: path, folder: PathText.normalize(absolute(folder)), variables: variables)
+        let reader = ConfigReader(path: path, folder: absolute(folder), variables: variables)
         guard let text = String(validating: bytes, as: UTF8.self) else {
             reader.report("the pipeline file is not valid UTF-8", at: InputLocation(path: path))
             return (nil, reader.errors)
@@ -112,7 +112,7 @@ extension Pipeline {
     }
 
     private static func absolute(_ path: String) -> String {
-        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        PathText.resolve(path, against: InputFiles.currentDirectory())
     }
 
     /// The whole file. `.noInput` when it cannot be opened (or is a folder), `.io` when a read fails.
@@ -120,7 +120,7 @@ extension Pipeline {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else {
             throw TallyError(.noInput, stage: .pipeline, at: InputLocation(path: path),
-                             "cannot open the pipeline file: \(String(cString: strerror(errno)))")
+                             "cannot open the pipeline file: \(errnoText())")
         }
         defer { close(fd) }
         var bytes: [UInt8] = []
@@ -132,7 +132,7 @@ extension Pipeline {
                 if errno == EINTR { continue }
                 let code = errno
                 throw TallyError(code == EISDIR ? .noInput : .io, stage: .pipeline, at: InputLocation(path: path),
-                                 "cannot read the pipeline file: \(String(cString: strerror(code)))")
+                                 "cannot read the pipeline file: \(errnoText(code))")
             }
             bytes.append(contentsOf: buffer[0..<count])
         }

@@ -16,7 +16,7 @@ final class FileBytes {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
             throw TallyError(.io, stage: .read, at: InputLocation(path: displayPath),
-                             "cannot open: \(PathText.errnoText())")
+                             "cannot open: \(errnoText())")
         }
         self.descriptor = descriptor
     }
@@ -26,7 +26,7 @@ final class FileBytes {
     /// Moves to byte `offset` of the file. Throws `.io` when it cannot.
     func seek(to offset: Int64) throws {
         guard lseek(descriptor, off_t(offset), SEEK_SET) >= 0 else {
-            throw TallyError(.io, stage: .read, at: InputLocation(path: displayPath), "cannot seek: \(PathText.errnoText())")
+            throw TallyError(.io, stage: .read, at: InputLocation(path: displayPath), "cannot seek: \(errnoText())")
         }
     }
 
@@ -39,7 +39,7 @@ final class FileBytes {
             if count >= 0 { return count }
             if errno == EINTR { continue }
             throw TallyError(.io, stage: .read, at: InputLocation(path: displayPath),
-                             "cannot read: \(PathText.errnoText())")
+                             "cannot read: \(errnoText())")
         }
     }
 }

@@ -41,12 +41,12 @@ public struct InputFile: Sendable, Hashable {
     ///
     /// Relative paths are taken relative to `base`. Throws `.io` when the file cannot be read.
     public init(path: String, base: String, currentDirectory: String = InputFiles.currentDirectory()) throws {
-        let absolute = PathText.normalize(path.hasPrefix("/") ? path : base + "/" + path)
+        let absolute = PathText.resolve(path, against: base)
         let display = PathText.display(absolute, currentDirectory: currentDirectory)
         var info = stat()
         guard stat(absolute, &info) == 0 else {
             throw TallyError(.io, stage: .read, at: InputLocation(path: display),
-                             "cannot read: \(PathText.errnoText())")
+                             "cannot read: \(errnoText())")
         }
         self.init(path: absolute, displayPath: display,
                   relativePath: PathText.relative(absolute, to: PathText.normalize(base)),

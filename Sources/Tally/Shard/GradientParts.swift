@@ -144,7 +144,7 @@ final class GradientPartWriter: OrderedSink {
         guard ok, rename(temporary, path) == 0 else {
             unlink(temporary)
             throw TallyError(.io, stage: .write, at: InputLocation(path: InputFiles.display(path)),
-                             "cannot write the per-row gradient part: \(String(cString: strerror(errno)))")
+                             "cannot write the per-row gradient part: \(errnoText())")
         }
     }
 
@@ -164,7 +164,7 @@ final class GradientPartWriter: OrderedSink {
         guard descriptor >= 0 else {
             Leftovers.settled(temporary)
             throw TallyError(.cannotCreateOutput, stage: .write, at: InputLocation(path: InputFiles.display(path)),
-                             "cannot create: \(String(cString: strerror(errno)))")
+                             "cannot create: \(errnoText())")
         }
         current = (temporary, descriptor, SHA256())
         var header = ByteWriter()
@@ -180,7 +180,7 @@ final class GradientPartWriter: OrderedSink {
         framed.write(bytes.count)
         guard Leftovers.writeAll(current!.descriptor, framed.bytes + bytes) else {
             throw TallyError(.io, stage: .write, at: InputLocation(path: InputFiles.display(store.path(of: file, kind: GradientParts.kind))),
-                             "cannot write the per-row gradient part: \(String(cString: strerror(errno)))")
+                             "cannot write the per-row gradient part: \(errnoText())")
         }
         current!.hasher.update(framed.bytes)
         current!.hasher.update(bytes)

@@ -53,7 +53,7 @@ enum Leftovers {
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
             throw TallyError(.cannotCreateOutput, stage: .write, at: InputLocation(path: InputFiles.display(path)),
-                             "cannot create: \(String(cString: strerror(errno)))")
+                             "cannot create: \(errnoText())")
         }
         let ok = writeAll(descriptor, bytes) && fsync(descriptor) == 0
         let error = errno
@@ -62,7 +62,7 @@ enum Leftovers {
         guard ok, rename(temporary, path) == 0 else {
             unlink(temporary)
             throw TallyError(.io, stage: .write, at: InputLocation(path: InputFiles.display(path)),
-                             "cannot write: \(String(cString: strerror(ok ? errno : error)))")
+                             "cannot write: \(errnoText(ok ? errno : error))")
         }
     }
 

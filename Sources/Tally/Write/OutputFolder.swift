@@ -94,7 +94,7 @@ final class OutputFolder {
             }
             if tally_rename_exchange(temporaryPath, path) != 0 {
                 throw TallyError(.io, stage: .write, at: InputLocation(path: InputFiles.display(path)),
-                                 "cannot replace the previous output: \(String(cString: strerror(errno)))")
+                                 "cannot replace the previous output: \(errnoText())")
             }
             // The temporary path now holds the previous output. Checked again, for what came
             // into it while the run went on (another run's output, under a folder an empty
@@ -141,7 +141,7 @@ final class OutputFolder {
                 continue
             }
             if mkdir(folder, 0o777) != 0 && errno != EEXIST {
-                throw FolderError(description: "cannot make \(InputFiles.display(folder)): \(PathText.errnoText())")
+                throw FolderError(description: "cannot make \(InputFiles.display(folder)): \(errnoText())")
             }
         }
     }

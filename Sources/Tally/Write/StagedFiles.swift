@@ -28,7 +28,7 @@ struct StagedFiles {
         for (temporary, path) in staged {
             guard rename(temporary, path) == 0 else {
                 throw TallyError(.io, stage: .write, at: InputLocation(path: InputFiles.display(path)),
-                                 "cannot replace the file: \(PathText.errnoText())")
+                                 "cannot replace the file: \(errnoText())")
             }
             Leftovers.settled(temporary)
         }
