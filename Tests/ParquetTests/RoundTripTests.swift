@@ -56,7 +56,7 @@ import Testing
 
         let metadata = try ParquetReader(path: path).metadata
         #expect(metadata.version == 1)
-        #expect(metadata.createdBy == "tally version 0.1.0")
+        #expect(metadata.createdBy == "tally-parquet")
         #expect(metadata.keyValueMetadata == [ParquetKeyValue("fixture", "books")])
         #expect(metadata.columnOrders == Array(repeating: .typeDefined, count: table.columns.count))
         #expect(metadata.rowGroups.map(\.numRows) == [2000, 2000, 1000])
@@ -121,8 +121,8 @@ import Testing
         // Unsigned byte order: "é" (C3 A9) sorts after "z".
         #expect(chunks[1].minValue == .bytes(Array("Z".utf8)))
         #expect(chunks[1].maxValue == .bytes(Array("é".utf8)))
-        #expect(chunks[2].statistics?.minValue == ChunkStatistics.plain(-0.0))
-        #expect(chunks[2].statistics?.maxValue == ChunkStatistics.plain(0.0))
+        #expect(chunks[2].statistics?.minValue == PlainEncoder.bytes(of: -0.0))
+        #expect(chunks[2].statistics?.maxValue == PlainEncoder.bytes(of: 0.0))
         #expect(chunks[2].statistics?.nanCount == 0)
         #expect(chunks[3].statistics?.minValue == nil)
         #expect(chunks[3].statistics?.maxValue == nil)

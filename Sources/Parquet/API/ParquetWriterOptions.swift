@@ -24,8 +24,8 @@ public struct ParquetWriterOptions: Sendable {
     public var rowGroupRows: Int = 1_048_576
     /// Target uncompressed size of a data page in bytes; a page holds at least one row.
     public var pageBytes: Int = 1 << 20
-    /// Written as the footer's `created_by`.
-    public var createdBy: String = "tally version 0.1.0"
+    /// Written as the footer's `created_by`; Tally sets its own name and version.
+    public var createdBy: String = "tally-parquet"
     /// Written as the footer's `key_value_metadata` when not empty.
     public var keyValueMetadata: [ParquetKeyValue] = []
     /// Whether `.automatic` string and bytes columns may be dictionary-encoded (a PLAIN

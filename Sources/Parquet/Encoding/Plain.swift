@@ -5,6 +5,11 @@
 /// PLAIN encoding of values (Encodings.md): fixed-width values little-endian, byte arrays as a
 /// 4-byte little-endian length then the bytes.
 enum PlainEncoder {
+    /// The PLAIN bytes of one fixed-width value (statistics, the footer's length).
+    static func bytes<T: BitwiseCopyable>(of value: T) -> [UInt8] {
+        withUnsafeBytes(of: value) { Array($0) }
+    }
+
     /// Appends fixed-width values: a copy of their memory on a little-endian host.
     static func append<T: BitwiseCopyable>(_ values: ArraySlice<T>, into out: inout [UInt8]) {
         values.withUnsafeBytes { out.append(contentsOf: $0) }

@@ -26,9 +26,9 @@ enum ChunkStatistics {
         stats.nullCount = Int64(buffer.nullCount)
         switch buffer.values {
         case .int32(let values):
-            if let (min, max) = bounds(values, buffer) { stats.minValue = plain(min); stats.maxValue = plain(max) }
+            if let (min, max) = bounds(values, buffer) { stats.minValue = PlainEncoder.bytes(of: min); stats.maxValue = PlainEncoder.bytes(of: max) }
         case .int64(let values):
-            if let (min, max) = bounds(values, buffer) { stats.minValue = plain(min); stats.maxValue = plain(max) }
+            if let (min, max) = bounds(values, buffer) { stats.minValue = PlainEncoder.bytes(of: min); stats.maxValue = PlainEncoder.bytes(of: max) }
         case .double(let values):
             var nanCount = 0
             var lowest = Double.infinity, highest = -Double.infinity, seen = false
@@ -42,8 +42,8 @@ enum ChunkStatistics {
             if seen && nanCount == 0 {
                 if lowest == 0 { lowest = -0.0 }
                 if highest == 0 { highest = 0.0 }
-                stats.minValue = plain(lowest)
-                stats.maxValue = plain(highest)
+                stats.minValue = PlainEncoder.bytes(of: lowest)
+                stats.maxValue = PlainEncoder.bytes(of: highest)
             }
         case .byteArray, .indexed:
             if let rows = buffer.byteRows, let (lowest, highest) = byteBounds(rows, buffer, candidateSources),
@@ -125,10 +125,5 @@ enum ChunkStatistics {
             if value > highest { highest = value }
         }
         return seen ? (lowest, highest) : nil
-    }
-
-    /// The PLAIN bytes of a fixed-width value.
-    static func plain<T: BitwiseCopyable>(_ value: T) -> [UInt8] {
-        withUnsafeBytes(of: value) { Array($0) }
     }
 }

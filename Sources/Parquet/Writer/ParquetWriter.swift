@@ -103,7 +103,7 @@ public final class ParquetWriter {
                 columnOrders: Array(repeating: .typeDefined, count: columns.count))
             let footer = CompactWriter.serialize(metadata)
             try output.write(footer)
-            try output.write(ChunkStatistics.plain(UInt32(footer.count).littleEndian) + Array("PAR1".utf8))
+            try output.write(PlainEncoder.bytes(of: UInt32(footer.count)) + Array("PAR1".utf8))
             try output.syncAndClose()
             state = .closed
             return ParquetFileInfo(rows: totalRows, rowGroups: rowGroups.count, bytes: output.offset, metadata: metadata)

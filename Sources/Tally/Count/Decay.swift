@@ -34,10 +34,14 @@ struct Decay: Sendable {
 
     init?(_ pipeline: Pipeline, channels: Channels) {
         guard let decay = pipeline.count.decay else { return nil }
-        rate = Foundation.log(2) * Self.secondsPerDay / decay.halfLife
+        rate = Self.rate(halfLife: decay.halfLife)
         channel = channels.decay
         reference = decay.reference
     }
+
+    /// λ in 1/day for a half-life in seconds, and back: λ = ln 2 · 86400 / half-life.
+    static func rate(halfLife: Double) -> Double { Foundation.log(2) * secondsPerDay / halfLife }
+    static func halfLife(rate: Double) -> Double { Foundation.log(2) * secondsPerDay / rate }
 
     /// The multiplier of one row: e^(−λ·age) for `age` in days.
     @inline(__always)

@@ -26,7 +26,7 @@ struct Kernel: Sendable {
     func position(_ time: Double) -> Double { (time - origin) / width }
 
     /// How far from x, in bins, the kernel reaches.
-    private var reach: Double {
+    var reach: Double {
         switch shape {
         case .hard: 0
         case .triangular, .epanechnikov: bandwidth

@@ -198,7 +198,7 @@ public struct GradientCheck {
 
     static func value(of parameter: Pipeline.Gradients.Parameter, in pipeline: Pipeline) -> Double {
         switch parameter {
-        case .decay: Foundation.log(2) * Decay.secondsPerDay / pipeline.count.decay!.halfLife
+        case .decay: Decay.rate(halfLife: pipeline.count.decay!.halfLife)
         case .temperature: pipeline.count.smoothing!.temperature
         case .bandwidth: pipeline.count.timeBins!.bandwidth
         }
@@ -207,7 +207,7 @@ public struct GradientCheck {
     static func setting(_ parameter: Pipeline.Gradients.Parameter, to value: Double, in pipeline: Pipeline) -> Pipeline {
         var pipeline = pipeline
         switch parameter {
-        case .decay: pipeline.count.decay!.halfLife = Foundation.log(2) * Decay.secondsPerDay / value
+        case .decay: pipeline.count.decay!.halfLife = Decay.halfLife(rate: value)
         case .temperature: pipeline.count.smoothing!.temperature = value
         case .bandwidth: pipeline.count.timeBins!.bandwidth = value
         }

@@ -76,3 +76,11 @@ func bytesEqual(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count: Int) -> Boo
     default: return memcmp(a, b, count) == 0
     }
 }
+
+/// Whether the `aCount` bytes at `a` come before the `bCount` bytes at `b` in byte order (a
+/// prefix first).
+@inline(__always)
+func bytesPrecede(_ a: UnsafeRawPointer, _ aCount: Int, _ b: UnsafeRawPointer, _ bCount: Int) -> Bool {
+    let order = memcmp(a, b, min(aCount, bCount))
+    return order != 0 ? order < 0 : aCount < bCount
+}

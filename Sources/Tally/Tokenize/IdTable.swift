@@ -108,8 +108,7 @@ struct IdTable {
     /// Whether key `a` comes before key `b` in byte order.
     func keyPrecedes(_ a: Int32, _ b: Int32) -> Bool {
         let (x, y) = (bounds(a), bounds(b))
-        let order = records.withUnsafeBytes { memcmp($0.baseAddress! + x.lowerBound, $0.baseAddress! + y.lowerBound, min(x.count, y.count)) }
-        return order != 0 ? order < 0 : x.count < y.count
+        return records.withUnsafeBytes { bytesPrecede($0.baseAddress! + x.lowerBound, x.count, $0.baseAddress! + y.lowerBound, y.count) }
     }
 
     /// The id of `key`, or nil when it is absent.

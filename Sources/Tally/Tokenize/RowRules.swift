@@ -35,8 +35,8 @@ struct RowRules: Sendable {
     /// without time bins).
     func isBinnable(_ time: Double) -> Bool {
         guard let bins = timeBins else { return true }
-        let limit = Double(Int32.max) - 4 * bins.bandwidth - 2
-        return Swift.abs((time - bins.origin) / bins.width) <= limit
+        let kernel = Kernel(bins)
+        return Swift.abs(kernel.position(time)) <= Double(Int32.max) - kernel.reach - 2
     }
 }
 

@@ -210,8 +210,7 @@ struct VocabularyEntries: Sendable {
     func idPrecedes(_ a: Int, _ b: Int) -> Bool {
         guard hasId(a), hasId(b) else { return !hasId(a) && hasId(b) }
         let (x, y) = (range(a), range(b))
-        let order = ids.bytes.withUnsafeBytes { memcmp($0.baseAddress! + x.lowerBound, $0.baseAddress! + y.lowerBound, min(x.count, y.count)) }
-        return order != 0 ? order < 0 : x.count < y.count
+        return ids.bytes.withUnsafeBytes { bytesPrecede($0.baseAddress! + x.lowerBound, x.count, $0.baseAddress! + y.lowerBound, y.count) }
     }
 }
 
