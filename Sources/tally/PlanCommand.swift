@@ -36,7 +36,7 @@ struct PlanCommand: ParsableCommand {
             do {
                 try Data(plan.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
             } catch {
-                throw TallyError(.cannotCreateOutput, stage: .run, at: InputLocation(path: out), "cannot write the plan: \(error.localizedDescription)")
+                throw TallyError(.cannotCreateOutput, stage: .plan, at: InputLocation(path: out), "cannot write the plan: \(error.localizedDescription)")
             }
         }
     }

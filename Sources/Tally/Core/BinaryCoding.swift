@@ -49,9 +49,10 @@ struct ByteWriter {
     }
 }
 
-/// Reads what `ByteWriter` wrote; every read is bounds-checked and throws `ByteReader.Truncated`.
+/// Reads what `ByteWriter` wrote; every read is checked, and throws `ByteReader.Malformed` for
+/// bytes cut short or holding a value no writer writes.
 struct ByteReader {
-    struct Truncated: Error {}
+    struct Malformed: Error {}
 
     private let bytes: [UInt8]
     private(set) var position = 0
@@ -70,7 +71,7 @@ struct ByteReader {
     var isAtEnd: Bool { position == bytes.count }
 
     mutating func uint64() throws -> UInt64 {
-        guard position + 8 <= bytes.count else { throw Truncated() }
+        guard position + 8 <= bytes.count else { throw Malformed() }
         var value: UInt64 = 0
         for i in 0..<8 { value |= UInt64(bytes[position + i]) << (8 * UInt64(i)) }
         position += 8
@@ -81,14 +82,14 @@ struct ByteReader {
 
     mutating func int() throws -> Int {
         let value = try int64()
-        guard value >= 0, value <= Int64(Int32.max) * 1024 else { throw Truncated() }
+        guard value >= 0, value <= Int64(Int32.max) * 1024 else { throw Malformed() }
         return Int(value)
     }
 
     mutating func double() throws -> Double { Double(bitPattern: try uint64()) }
 
     mutating func bool() throws -> Bool {
-        guard position < bytes.count, bytes[position] <= 1 else { throw Truncated() }
+        guard position < bytes.count, bytes[position] <= 1 else { throw Malformed() }
         position += 1
         return bytes[position - 1] == 1
     }
@@ -99,7 +100,7 @@ struct ByteReader {
 
     mutating func bytesValue() throws -> [UInt8] {
         let count = try int()
-        guard position + count <= bytes.count else { throw Truncated() }
+        guard position + count <= bytes.count else { throw Malformed() }
         defer { position += count }
         return Array(bytes[position..<position + count])
     }
@@ -108,13 +109,13 @@ struct ByteReader {
 
     mutating func array<T: FixedWidthInteger>(of: T.Type) throws -> [T] {
         let count = try int()
-        guard position + 8 * count <= bytes.count else { throw Truncated() }
+        guard position + 8 * count <= bytes.count else { throw Malformed() }
         return try (0..<count).map { _ in T(truncatingIfNeeded: try uint64()) }
     }
 
     mutating func doubles() throws -> [Double] {
         let count = try int()
-        guard position + 8 * count <= bytes.count else { throw Truncated() }
+        guard position + 8 * count <= bytes.count else { throw Malformed() }
         return try (0..<count).map { _ in try double() }
     }
 }

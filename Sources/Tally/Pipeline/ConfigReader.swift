@@ -267,7 +267,7 @@ final class ConfigReader {
 
     static func parseInteger(_ text: String) -> Int? {
         let digits = text.replacingOccurrences(of: "_", with: "")
-        guard !digits.isEmpty, !digits.hasPrefix("_"),
+        guard !digits.isEmpty,
               digits.unicodeScalars.allSatisfy({ ("0"..."9").contains($0) || $0 == "-" || $0 == "+" })
         else { return nil }
         return Int(digits)

@@ -205,6 +205,6 @@ extension EventGradientRows {
         gradients = try input.doubles()
         guard input.isAtEnd, indices.allSatisfy({ $0.count == lines.count }), weights.count == lines.count,
               gradients.count == lines.count, bins.isEmpty || bins.count == lines.count
-        else { throw ByteReader.Truncated() }
+        else { throw ByteReader.Malformed() }
     }
 }
