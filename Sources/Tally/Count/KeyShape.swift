@@ -17,7 +17,7 @@ struct KeyShape: Sendable {
     let positions: [Int?]
 
     init(key: [Pipeline.Count.KeyPart], tokenized: [Role]) {
-        parts = key.map { $0 == .time ? .timeBin : .role(Role(rawValue: $0.rawValue)!) }
+        parts = key.map { $0.role.map(Part.role) ?? .timeBin }
         roles = parts.compactMap { if case .role(let role) = $0 { role } else { nil } }
         positions = parts.map { if case .role(let role) = $0 { tokenized.firstIndex(of: role)! } else { nil } }
     }

@@ -32,6 +32,9 @@ public enum Role: String, Sendable, CaseIterable, Comparable {
     public static func < (a: Role, b: Role) -> Bool { a.sortOrder < b.sortOrder }
     /// `user` before `item`, as in `[user, item]`.
     private var sortOrder: Int { self == .user ? 0 : 1 }
+
+    /// The input column that holds this role's ids.
+    var column: Pipeline.ColumnRole { self == .user ? .user : .item }
 }
 
 /// A value with the place in the pipeline file it came from.
@@ -113,7 +116,14 @@ extension Pipeline {
     }
 
     public struct Count: Sendable {
-        public enum KeyPart: String, Sendable, CaseIterable { case user, item, time }
+        public enum KeyPart: String, Sendable, CaseIterable {
+            case user, item, time
+
+            /// The tokenized role of this part; nil for `time`.
+            var role: Role? { self == .time ? nil : self == .user ? .user : .item }
+            /// The input column this part reads.
+            var column: ColumnRole { role?.column ?? .time }
+        }
         /// `[item]`, `[user]`, `[user, item]` or `[item, time]`.
         public var key: Located<[KeyPart]>
         public var weight: Weight

@@ -41,14 +41,9 @@ struct PipelineChecks {
         let count = pipeline.count
         if keyKnown {
             for part in count.key.value {
-                let role: Pipeline.ColumnRole = switch part {
-                case .user: .user
-                case .item: .item
-                case .time: .time
-                }
-                if !hasColumn(role, pipeline) {
+                if !hasColumn(part.column, pipeline) {
                     reader.report("count.key \(describe(count.key.value)) uses \(part.rawValue), "
-                                  + "but input.columns has no \(role.rawValue) column", at: count.key.location)
+                                  + "but input.columns has no \(part.column.rawValue) column", at: count.key.location)
                 }
             }
         }
@@ -62,16 +57,14 @@ struct PipelineChecks {
             reader.report("count.weight.events needs input.columns.event", at: at("count.weight.events"))
         }
         if let embedding = count.embedding, !reader.hasFailed("count.embedding.group") {
-            let role: Pipeline.ColumnRole = embedding.group == .user ? .user : .item
-            if !hasColumn(role, pipeline) {
+            if !hasColumn(embedding.group.column, pipeline) {
                 reader.report("count.embedding groups by \(embedding.group.rawValue), "
-                              + "but input.columns has no \(role.rawValue) column",
+                              + "but input.columns has no \(embedding.group.rawValue) column",
                               at: at("count.embedding.group") ?? embedding.location)
             }
         }
         for (role, settings) in pipeline.vocabulary.sorted(by: { $0.key < $1.key }) {
-            let column: Pipeline.ColumnRole = role == .user ? .user : .item
-            if !hasColumn(column, pipeline) {
+            if !hasColumn(role.column, pipeline) {
                 reader.report("vocabulary.\(role.rawValue) needs input.columns.\(role.rawValue)", at: settings.location)
             }
         }
@@ -203,13 +196,7 @@ struct PipelineChecks {
     /// file does not list them.
     private func addDefaultVocabularies(_ pipeline: inout Pipeline) {
         var roles: Set<Role> = []
-        for part in pipeline.count.key.value {
-            switch part {
-            case .user: roles.insert(.user)
-            case .item: roles.insert(.item)
-            case .time: break
-            }
-        }
+        roles.formUnion(pipeline.count.key.value.compactMap(\.role))
         if let embedding = pipeline.count.embedding {
             roles.insert(embedding.group)
             roles.insert(.item)

@@ -25,6 +25,9 @@ struct IdKey: Hashable, Comparable, Sendable {
         }
     }
 
+    /// The id of `role`.
+    func id(of role: Role) -> ArraySlice<UInt8>? { role == .user ? user : item }
+
     /// Sets the id of `role`.
     mutating func set(_ role: Role, _ id: ArraySlice<UInt8>?) {
         if role == .user { user = id } else { item = id }

@@ -51,6 +51,12 @@ struct Reduction {
     /// The id of role part `part` of row `row` (nil for the OOV bucket).
     func id(part: Int, row: Int) -> ArraySlice<UInt8>? { partEntries[part].id(Int(columns[part][row])) }
 
+    /// Row `row`'s key by final indices (and stored bin), packed as the count tables pack keys.
+    func packedKey(row: Int) -> UInt64 {
+        let second = shape.hasTime ? KeyShape.storedBin(bins[row])! : columns.count > 1 ? UInt32(bitPattern: columns[1][row]) : 0
+        return shape.pack(UInt32(bitPattern: columns[0][row]), second)
+    }
+
     /// Row `row`'s key by ids.
     func idKey(row: Int) -> IdKey {
         var key = IdKey()
@@ -252,12 +258,7 @@ enum Reducer {
     /// L for the reduced values under another `target` (for `gradcheck`).
     static func loss(of reduction: Reduction, loss: Pipeline.Loss, target: KeyedValues?) throws -> Double {
         var copy = reduction
-        let keys = reduction.counts.indices.map { row in
-            reduction.shape.pack(UInt32(bitPattern: reduction.columns[0][row]),
-                                 reduction.shape.hasTime ? KeyShape.storedBin(reduction.bins[row])!
-                                     : reduction.columns.count > 1 ? UInt32(bitPattern: reduction.columns[1][row]) : 0)
-        }
-        try evaluateLoss(&copy, keys: keys, loss: loss, target: target)
+        try evaluateLoss(&copy, keys: reduction.counts.indices.map(reduction.packedKey), loss: loss, target: target)
         return copy.loss
     }
 
@@ -317,7 +318,7 @@ enum Reducer {
                 continue
             }
             let role = shape.roles[part]
-            guard let id = role == .user ? key.user : key.item,
+            guard let id = key.id(of: role),
                   let index = id.withUnsafeBytes({ reduction.finalIds[position].index($0) }),
                   !(index == 0 && reduction.mappings[position].hasBucket)
             else { return nil }
@@ -463,10 +464,7 @@ extension Reducer {
         var gradients = KeyTable(channels: 1, capacity: reduction.counts.count)
         if reduction.bags == nil {
             for row in reduction.counts.indices {
-                let first = UInt32(bitPattern: reduction.columns[0][row])
-                let second = shape.parts.count < 2 ? 0
-                    : shape.hasTime ? KeyShape.storedBin(reduction.bins[row])! : UInt32(bitPattern: reduction.columns[1][row])
-                gradients.add(key: shape.pack(first, second), count: 0, reduction.gradient[row])
+                gradients.add(key: reduction.packedKey(row: row), count: 0, reduction.gradient[row])
             }
         }
         let roles = fold.vocabularies.map(\.role)

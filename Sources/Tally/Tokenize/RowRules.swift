@@ -60,7 +60,7 @@ extension FileLayout {
     /// (or taken as field numbers without a header). Throws `.badInput` for a missing column.
     init(_ rules: RowRules, input: Pipeline.Input, reader: RecordReader) throws {
         var refs: [Pipeline.ColumnRef] = rules.roles.map { role in
-            input.columns[Pipeline.ColumnRole(rawValue: role.rawValue)!]!.value
+            input.columns[role.column]!.value
         }
         var weightAt: Int?, eventAt: Int?, timeAt: Int?
         switch rules.weight {

@@ -78,7 +78,7 @@ struct Outputs {
                 return Self.strings(rows.lazy.map { i -> ArraySlice<UInt8>? in
                     switch target.key(i) {
                     case .observed(let row): reduction.id(part: part, row: row)
-                    case .targetOnly(let id): roles[part] == .user ? id.user : id.item
+                    case .targetOnly(let id): id.id(of: roles[part])
                     }
                 })
             }
