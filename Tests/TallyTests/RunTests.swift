@@ -139,6 +139,59 @@ import Testing
 }
 
 extension RunTests {
+    /// A partial is reused only under the settings it was counted with: raising
+    /// `max_field_bytes` to recover rows counts them, where the cached partial had them bad.
+    @Test func theStateCacheCountsAgainWhenMaxFieldBytesChanges() throws {
+        let log = "user_id,item_id,event,timestamp,weight\nu,short,v,1,1\nu,longlonglongid,v,1,1\nu,short,v,1,1\n"
+        func yaml(_ limit: Int) -> String {
+            Self.items.replacingOccurrences(of: "  columns:", with: "  max_field_bytes: \(limit)\n  bad_rows: {policy: skip}\n  columns:")
+                + "\nrun: {state_dir: state}"
+        }
+        let strict = try Self.run(yaml(8), files: ["logs/a.csv": bytes(log)])
+        #expect(strict.report.rowsKept == 2 && strict.report.badRows == 1)
+        let relaxed = try Self.run(yaml(1000), files: [:], in: strict.folder)
+        #expect(relaxed.report.rowsKept == 3 && relaxed.report.badRows == 0)
+    }
+
+    /// Every setting the counting pass reads (`RowRules`, the reader's, the key, the channels)
+    /// is in the state cache's fingerprint.
+    @Test func everySettingThatShapesAPartialChangesTheFingerprint() throws {
+        let base = """
+            version: 1
+            name: f
+            input:
+              paths: ["logs/*.csv"]
+              columns: {item: item_id, user: user_id, time: timestamp, weight: weight, event: event}
+            count:
+              key: [item]
+              weight: {column: weight}
+            loss: {kind: sum}
+            output: {dir: out}
+            """
+        let variations: [[(String, String)]] = [
+            [("{item: item_id, user: user_id, time: timestamp, weight: weight, event: event}",
+              "{item: 1, user: 0, time: 3, event: 2}\n  header: false"), ("{column: weight}", "{column: 4}")],
+            [("  paths:", "  delimiter: \";\"\n  paths:")],
+            [("  paths:", "  max_field_bytes: 100\n  paths:")], [("  paths:", "  time_format: unix_millis\n  paths:")],
+            [("  paths:", "  bad_rows: {policy: skip}\n  paths:")], [("  paths:", "  where: {event: [view]}\n  paths:")],
+            [("item: item_id,", "item: sku,")], [("key: [item]", "key: [user, item]")],
+            [("weight: {column: weight}", "weight: {events: {view: 2}}")],
+            [("weight: {column: weight}", "weight: {column: weight}\n  decay: {half_life: 7d}")],
+            [("key: [item]", "key: [item, time]\n  time_bins: {width: 1d}")],
+        ]
+        let folder = try TemporaryFolder()
+        func fingerprint(_ yaml: String) throws -> String {
+            let pipeline = try Pipeline.parse(yaml: yaml, path: folder.path + "/p.yaml", folder: folder.path)
+            return PartialStore.fingerprint(pipeline, roles: RowRules(pipeline).roles)
+        }
+        let reference = try fingerprint(base)
+        for changes in variations {
+            let varied = changes.reduce(base) { $0.replacingOccurrences(of: $1.0, with: $1.1) }
+            #expect(varied != base, "\(changes) was not applied")
+            #expect(try fingerprint(varied) != reference, "\(changes) leaves the fingerprint as it was")
+        }
+    }
+
     /// A vocabulary in the output folder's own parent: clearing that folder of abandoned
     /// temporaries before the vocabulary is written must not take the run's own output folder
     /// with them (it did, and the run failed with 74 after rewriting the vocabulary). The file is

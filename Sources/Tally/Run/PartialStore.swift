@@ -222,7 +222,7 @@ final class PartialStore: @unchecked Sendable {
         text += "|columns=" + Pipeline.ColumnRole.allCases.map { "\($0.rawValue):\(input.columns[$0].map { "\($0.value)" } ?? "-")" }.joined(separator: ",")
         text += "|time_format=\(input.timeFormat.rawValue)"
         text += "|where=" + input.filters.map { "\($0.column.value)=\($0.values.joined(separator: "\u{1F}"))" }.joined(separator: "\u{1E}")
-        text += "|bad_rows=\(input.badRows.policy.rawValue)|roles=\(roles.map(\.rawValue))"
+        text += "|bad_rows=\(input.badRows.policy.rawValue)|max_field_bytes=\(input.maxFieldBytes)|roles=\(roles.map(\.rawValue))"
         text += "|key=\(RunInputs.countedKey(pipeline).map(\.rawValue))"
         switch count.weight {
         case .one: text += "|weight=1"
