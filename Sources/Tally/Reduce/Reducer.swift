@@ -73,15 +73,17 @@ struct Reduction {
     /// - a loss or a gradient that is not finite while the values are: the loss is not defined
     ///   for these values and targets (a negative value under `poisson_nll`, a target whose
     ///   exponential overflows). As its definition says, `kl`'s ∂L/∂v_k is −∞ for a key with
-    ///   rows but v_k = 0, and so may ∂L/∂θ be then: those are allowed.
-    func requireFinite(loss: Pipeline.Loss.Kind) throws {
+    ///   rows but v_k = 0, and so may ∂L/∂θ be then: those are allowed;
+    /// - a negative value under `poisson_nll`, a count that no Poisson rate gives (lgamma would
+    ///   still give a number, one that means nothing).
+    func requireDefined(loss: Pipeline.Loss.Kind) throws {
         func overflow(_ what: String) -> TallyError {
             TallyError(.badInput, stage: .reduce, "\(what): the sums pass the largest double (weights too large, "
                        + "or decayed over too many half-lives); nothing was written")
         }
         func undefined(_ what: String) -> TallyError {
             TallyError(.badInput, stage: .reduce, "\(what): \(loss.rawValue) is not defined for these values and targets "
-                       + "(a negative value, or a target whose exponential passes the largest double); nothing was written")
+                       + "(a NaN target, or terms or exponentials past the largest double); nothing was written")
         }
         // An infinite sum first: a NaN is mostly one times zero (a row far from the rest,
         // anchored with them), not where the sums overflowed.
@@ -94,6 +96,10 @@ struct Reduction {
             if let row = firstBad(column) {
                 throw overflow("∂v/∂\(parameter.rawValue) of key \(idKey(row: row).description) is \(text(column[row]))")
             }
+        }
+        if loss == .poissonNLL, let row = values.firstIndex(where: { $0 < 0 }) {
+            throw TallyError(.badInput, stage: .reduce, "the value of key \(idKey(row: row).description) is \(values[row]): "
+                             + "poisson_nll is defined for counts of 0 or more (negative weights?); nothing was written")
         }
         if !self.loss.isFinite { throw undefined("the loss is \(text(self.loss))") }
         if let row = gradient.firstIndex(where: \.isNaN) {

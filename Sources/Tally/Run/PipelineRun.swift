@@ -95,7 +95,7 @@ public struct PipelineRun {
             try Reducer.reduce(fold, counts: fold.takeRunKeys(), pipeline: pipeline, target: inputs.target,
                                embeddingFile: inputs.embeddingFile, releasingIds: !pipeline.gradients.perEvent)
         }
-        try reduction.requireFinite(loss: pipeline.loss.kind.value)
+        try reduction.requireDefined(loss: pipeline.loss.kind.value)
         let complete = try !pipeline.gradients.perEvent
             || writeEventGradients(inputs, source: source, fold: fold, reduction: reduction, to: &outputs, settings)
         // No id is looked up from here on: the id tables go before the files are written.
