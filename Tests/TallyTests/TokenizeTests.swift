@@ -251,6 +251,21 @@ import Parquet
         #expect(error.kind == .badInput)
         #expect(error.description == "vocab/items.parquet: error: [tokenize] id 'a' appears twice, at indices 1 and 3", "\(error.description)")
     }
+
+    /// A vocabulary file without rows has no OOV bucket, which `oov: bucket` needs: a file cut
+    /// to nothing would otherwise send every row to a new bucket. Under `drop` it is empty.
+    @Test func aVocabularyFileWithoutRowsHasNoBucket() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.path + "/items.parquet"
+        let writer = try ParquetWriter(path: path, columns: VocabularyFile.columns)
+        try writer.append([ColumnBatch(.int32([])), ColumnBatch(.byteArray(ByteArrayColumn([])), validity: []), ColumnBatch(.int64([]))])
+        _ = try writer.close()
+        let error = try #require(throws: TallyError.self) {
+            try VocabularyFile.read(path: path, displayPath: "vocab/items.parquet", oov: .bucket)
+        }
+        #expect(error.kind == .badInput && error.message.contains("no rows, not even the OOV bucket"))
+        #expect(try VocabularyFile.read(path: path, displayPath: "vocab/items.parquet", oov: .drop).entryCount == 0)
+    }
 }
 
 @Suite struct FieldValueTests {

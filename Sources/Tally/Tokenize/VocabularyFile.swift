@@ -31,6 +31,11 @@ enum VocabularyFile {
         guard case .int32(let indices) = indexColumn.values else { throw bad("column 'index' is not INT32") }
         guard case .byteArray(let ids) = idColumn.values else { throw bad("column 'id' is not a string column") }
 
+        // Tally writes the bucket whenever oov is 'bucket', so a table without rows under it is
+        // a damaged or truncated file, not an empty vocabulary.
+        if indices.isEmpty && oov == .bucket {
+            throw bad("oov is 'bucket' but the vocabulary has no rows, not even the OOV bucket (a null id at index 0)")
+        }
         var vocabulary = LoadedVocabulary()
         vocabulary.entryCount = indices.count
         var seen = IdTable(capacity: indices.count)
