@@ -46,6 +46,22 @@ import Testing
         #expect(InputFiles.braceAlternatives(#"\{a,b\}"#) == [#"\{a,b\}"#])
     }
 
+    /// A pattern names a path as glob(3) would list it, whether or not the file exists: checked
+    /// here against glob itself, on files made for the purpose.
+    @Test func aPatternMatchesThePathsGlobWouldList() throws {
+        let folder = try TemporaryFolder()
+        let paths = ["logs/a.csv", "logs/b.partial", "logs/.hidden", "logs/sub/c.csv", "vocab.parquet", "x.csv"]
+        for path in paths { try folder.write(path, [0x61]) }
+        for pattern in ["logs/*", "logs/*.csv", "*", "{logs,x}*/*.csv", "logs/{a,b}.*", "*.csv", "logs/?.partial"] {
+            let listed = Set(try InputFiles.expand([pattern], base: folder.path).map(\.path))
+            for path in paths {
+                let absolute = folder.path + "/" + path
+                #expect(InputFiles.pattern(pattern, base: folder.path, matches: absolute) == listed.contains(absolute),
+                        "\(pattern) and \(path)")
+            }
+        }
+    }
+
     /// A path without wildcards names a file that must exist, each brace alternative too;
     /// patterns with wildcards may match nothing.
     @Test func pathsWithoutWildcardsMustNameFiles() throws {

@@ -350,6 +350,30 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("logs/good.csv").path))
     }
 
+    /// Nor may input.paths match what a run writes or reads besides the logs: it would be read
+    /// as CSV, the state cache and a written-back vocabulary from the second run on (a scheduled
+    /// job that works once, then fails every day). An invalid pipeline (78), or with `--state`,
+    /// a usage error (64), before anything runs.
+    @Test(arguments: [("item: {path: logs/vocab.parquet}", "", [String](), Int32(78),
+                       "p.yaml:4:11: error: [pipeline] input.paths 'logs/*' matches vocabulary.item.path (logs/vocab.parquet), "
+                        + "which a run would read as logs: narrow the pattern or move them"),
+                      ("item: {}", "run: {state_dir: logs}", [], 78,
+                       "p.yaml:4:11: error: [pipeline] input.paths 'logs/*' matches the files of run.state_dir (logs), "
+                        + "which a run would read as logs: narrow the pattern or move them"),
+                      ("item: {}", "", ["--state", "logs"], 64,
+                       "error: [pipeline] input.paths 'logs/*' matches the files --state logs holds, which a run would "
+                        + "read as logs: choose a folder outside the inputs")])
+    func inputPathsMatchingWhatARunKeepsIsRefused(_ vocabulary: String, _ extra: String, _ options: [String], _ status: Int32,
+                                                 _ message: String) throws {
+        let pipeline = Self.pipeline(paths: #"["logs/*"]"#, vocabulary: vocabulary, extra: extra)
+        let folder = try Self.fixture("inputs-match-kept", pipeline: pipeline, files: ["logs/good.csv": Data(Self.good.utf8)])
+        defer { EndToEnd.cleanUp(folder) }
+        let result = try Self.run(folder, options)
+        #expect(result.status == status, "\(result.transcript)")
+        Self.expectGolden(result, message)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("logs").path) == ["good.csv"])
+    }
+
     /// A failed run neither touches the previous output nor leaves its temporary folder behind.
     @Test(arguments: ["bad row", "corrupt zstd", "invalid pipeline"])
     func aFailedRunLeavesThePreviousOutputUntouched(_ failure: String) throws {

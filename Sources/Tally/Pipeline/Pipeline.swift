@@ -223,6 +223,17 @@ extension Pipeline {
                          + "\(InputFiles.display(output.dir.value)), which each run replaces whole: choose a folder outside it")
     }
 
+    /// Throws `.usage` when input.paths would read the entries of the folder of partials or state
+    /// cache `folder`, given on the command line with `option`, as logs.
+    public func requireOutsideInputs(_ folder: String, option: String) throws {
+        let absolute = PathText.resolve(folder, against: InputFiles.currentDirectory())
+        for entry in PipelineChecks.stateEntries(in: absolute) {
+            guard let pattern = PipelineChecks.inputPattern(matching: entry, in: self) else { continue }
+            throw TallyError(.usage, stage: .pipeline, "input.paths '\(InputFiles.display(pattern.value))' matches the files \(option) "
+                             + "\(InputFiles.display(absolute)) holds, which a run would read as logs: choose a folder outside the inputs")
+        }
+    }
+
     /// Whether `name` can be set with `--var` and used as `${name}`: a letter or `_`, then
     /// letters, digits and `_`.
     public static func isVariableName(_ name: String) -> Bool { ConfigReader.isVariableName(name) }

@@ -14,6 +14,7 @@ struct PipelineChecks {
         checkGradients(pipeline)
         checkOptions(pipeline)
         checkOutputFolder(pipeline)
+        checkInputsReadOnlyLogs(pipeline)
         addDefaultVocabularies(&pipeline)
     }
 
@@ -184,6 +185,36 @@ struct PipelineChecks {
             reader.report("output.dir \(InputFiles.display(folder)) holds \(what) (\(InputFiles.display(path))); each run "
                           + "replaces the whole output folder, which would delete it", at: pipeline.output.dir.location)
         }
+    }
+
+    /// input.paths match only logs: not a vocabulary, the target, the embedding table or the
+    /// state cache's entries, which a run would read as CSV (a vocabulary written back, or the
+    /// state cache, from the next run on: a scheduled job that works once, then fails daily).
+    private func checkInputsReadOnlyLogs(_ pipeline: Pipeline) {
+        guard !reader.hasFailed("input.paths") else { return }
+        var files: [(what: String, path: String, entries: [String])] = pipeline.vocabulary.sorted { $0.key.rawValue < $1.key.rawValue }
+            .compactMap { role, settings in settings.path.map { ("vocabulary.\(role.rawValue).path", $0.value, [$0.value]) } }
+        files += [("loss.target", pipeline.loss.target?.value), ("count.embedding.table", pipeline.count.embedding?.table?.value)]
+            .compactMap { what, path in path.map { (what, $0, [$0]) } }
+        if let folder = pipeline.run.stateDir?.value {
+            files.append(("the files of run.state_dir", folder, Self.stateEntries(in: folder)))
+        }
+        for (what, path, entries) in files {
+            guard let pattern = entries.lazy.compactMap({ Self.inputPattern(matching: $0, in: pipeline) }).first else { continue }
+            reader.report("input.paths '\(InputFiles.display(pattern.value))' matches \(what) (\(InputFiles.display(path))), "
+                          + "which a run would read as logs: narrow the pattern or move them", at: pattern.location)
+        }
+    }
+
+    /// The first input pattern that names `path`.
+    static func inputPattern(matching path: String, in pipeline: Pipeline) -> Located<String>? {
+        pipeline.input.paths.first { InputFiles.pattern($0.value, base: pipeline.folder, matches: path) }
+    }
+
+    /// Names like those of the entries a folder of partials holds (`InputFile.entryName`).
+    static func stateEntries(in folder: String) -> [String] {
+        let name = String(repeating: "0", count: 16) + "-" + String(repeating: "0", count: 24)
+        return ["partial", "grads"].map { "\(folder)/\(name).\($0)" }
     }
 
     /// Whether `path` is the absolute folder `folder` or lies in it.

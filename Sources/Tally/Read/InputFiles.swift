@@ -99,6 +99,15 @@ public enum InputFiles {
         }
     }
 
+    /// Whether `pattern` (relative to `base`) names the absolute `path`, as glob(3) would match
+    /// it: brace lists expanded, `*` and `?` within one path component, no leading `.` matched
+    /// by a wildcard. The file need not exist.
+    public static func pattern(_ pattern: String, base: String, matches path: String) -> Bool {
+        braceAlternatives(pattern).contains { alternative in
+            fnmatch(PathText.resolve(alternative, against: base), PathText.normalize(path), FNM_PATHNAME | FNM_PERIOD) == 0
+        }
+    }
+
     /// `pattern` with its brace lists expanded as glob(3) with `GLOB_BRACE` does, in order: each
     /// `{…}` (which may nest) gives one pattern per comma-separated alternative, one alternative
     /// included (`{a}` is `a`); `{}`, an unclosed brace and a `\`-escaped one stay as they are.

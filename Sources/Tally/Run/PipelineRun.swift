@@ -45,7 +45,10 @@ public struct PipelineRun {
 
     /// Runs the pipeline; on failure the previous output is untouched and nothing is left behind.
     public func run() throws -> Report {
-        if let folder = options.stateDir { try pipeline.requireOutsideOutput(folder, option: "--state") }
+        if let folder = options.stateDir {
+            try pipeline.requireOutsideOutput(folder, option: "--state")
+            try pipeline.requireOutsideInputs(folder, option: "--state")
+        }
         let inputs = try RunInputs(pipeline)
         let cache = try (options.stateDir ?? pipeline.run.stateDir?.value).map { try PartialStore(folder: $0, pipeline: pipeline, inputs: inputs) }
         return try publish(inputs, from: .logs(cache: cache))
@@ -56,6 +59,7 @@ public struct PipelineRun {
     /// per-row gradients, `event_grads.parquet` is written once the gradient maps have run.
     public func reduce(partials: String) throws -> Report {
         try pipeline.requireOutsideOutput(partials, option: "--partials")
+        try pipeline.requireOutsideInputs(partials, option: "--partials")
         let inputs = try RunInputs(pipeline)
         return try publish(inputs, from: .partials(PartialStore(folder: partials, pipeline: pipeline, inputs: inputs, existing: true)))
     }

@@ -28,6 +28,7 @@ extension PipelineRun {
     /// and settings) is not read again, so a retried task redoes only what is missing.
     public func map(shard: Shard, partials: String) throws -> ShardReport {
         try pipeline.requireOutsideOutput(partials, option: "--partials")
+        try pipeline.requireOutsideInputs(partials, option: "--partials")
         var inputs = try RunInputs(pipeline)
         let store = try PartialStore(folder: partials, pipeline: pipeline, inputs: inputs, shards: shard.count)
         inputs.files = ShardPlan(files: inputs.files, count: shard.count).files(of: shard)
