@@ -192,6 +192,28 @@ extension RunTests {
         }
     }
 
+    /// Time bins are numbered in 32 bits: a row about 2^31 bins or more from the origin is a bad
+    /// row, named as such, and an origin near the data counts it.
+    @Test func aTimeAbout2To31BinsFromTheOriginIsABadRow() throws {
+        let log = "item_id,t\na,2038-01-19T03:14:00Z\na,2038-01-19T03:14:08Z\n"
+        func yaml(_ origin: String) -> String {
+            """
+            version: 1
+            name: bins
+            input: {paths: [log.csv], columns: {item: item_id, time: t}, time_format: iso8601}
+            count: {key: [item, time], time_bins: {width: 1s\(origin)}}
+            loss: {kind: sum}
+            output: {dir: out}
+            """
+        }
+        let error = try #require(throws: TallyError.self) { try Self.run(yaml(""), files: ["log.csv": bytes(log)]) }
+        #expect(error.description.hasSuffix("log.csv:3:2: error: [tokenize] time '2038-01-19T03:14:08Z' is too far from the time "
+                                            + "bins' origin: bins are numbered in 32 bits, up to about 2^31 either side "
+                                            + "(set count.time_bins.origin near the data)"), "\(error)")
+        let near = try Self.run(yaml(", origin: \"2038-01-01T00:00:00Z\""), files: ["log.csv": bytes(log)])
+        #expect(near.report.rowsKept == 2)
+    }
+
     /// A vocabulary in the output folder's own parent: clearing that folder of abandoned
     /// temporaries before the vocabulary is written must not take the run's own output folder
     /// with them (it did, and the run failed with 74 after rewriting the vocabulary). The file is

@@ -97,7 +97,8 @@ struct RowTokenizer: Sendable {
                         continue rows
                     }
                     if binned, !rules.isBinnable(time) {
-                        bad("time '\(String(decoding: field(r, f), as: UTF8.self))' is too far from the time bins' origin", column: f + 1)
+                        bad("time '\(String(decoding: field(r, f), as: UTF8.self))' is too far from the time bins' origin: bins "
+                            + "are numbered in 32 bits, up to about 2^31 either side (set count.time_bins.origin near the data)", column: f + 1)
                         continue rows
                     }
                     events.times.append(time)
