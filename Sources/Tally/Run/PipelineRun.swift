@@ -49,6 +49,8 @@ public struct PipelineRun {
             try pipeline.requireOutsideOutput(folder, option: "--state")
             try pipeline.requireOutsideInputs(folder, option: "--state")
         }
+        let locks = try lockVocabularies()
+        defer { withExtendedLifetime(locks) {} }
         let inputs = try RunInputs(pipeline)
         let cache = try (options.stateDir ?? pipeline.run.stateDir?.value).map { try PartialStore(folder: $0, pipeline: pipeline, inputs: inputs) }
         return try publish(inputs, from: .logs(cache: cache))
@@ -60,6 +62,8 @@ public struct PipelineRun {
     public func reduce(partials: String) throws -> Report {
         try pipeline.requireOutsideOutput(partials, option: "--partials")
         try pipeline.requireOutsideInputs(partials, option: "--partials")
+        let locks = try lockVocabularies()
+        defer { withExtendedLifetime(locks) {} }
         let inputs = try RunInputs(pipeline)
         return try publish(inputs, from: .partials(PartialStore(folder: partials, pipeline: pipeline, inputs: inputs, existing: true)))
     }
@@ -163,6 +167,21 @@ public struct PipelineRun {
         let workers = options.workers ?? pipeline.run.workers ?? min(Slices.processors, Pipeline.Run.maximumWorkers)
         let progress = options.progress ? Progress.onTerminal(totalBytes: inputs.files.reduce(0) { $0 + $1.size }) : nil
         return Passes.Settings(workers: max(1, workers), batchBytes: options.batchBytes, progress: progress, timings: timings)
+    }
+
+    /// Locks the folders of the vocabularies the run extends (`FolderLock`), in path order, before
+    /// they are read: runs that extend the same vocabulary take turns instead of each replacing
+    /// the others' ids. Held until the run has written them back.
+    private func lockVocabularies() throws -> [FolderLock] {
+        let folders = Set(pipeline.vocabulary.values.compactMap { settings in
+            settings.mode == .extend ? settings.path.map { PathText.folder(of: $0.value) } : nil
+        })
+        return try folders.sorted().map { folder in
+            try FolderLock(folder) {
+                EventLog.shared.warning("vocabulary_busy", "another run is extending a vocabulary in "
+                                        + "\(InputFiles.display(folder)); waiting for it to finish")
+            }
+        }
     }
 
     /// Writes each vocabulary with a `path` and mode `extend` to a temporary file beside it.
