@@ -226,7 +226,11 @@ import Yams
          "p.yaml:3:22: error: [pipeline] invalid YAML: while parsing a flow sequence at line 3, column 16: "
             + "did not find expected ',' or ']'"),
         ("version: 1\nname: x\nname: y\n",
-         "p.yaml:2:1: error: [pipeline] duplicate key 'name' in a mapping (each key may appear once)"),
+         "p.yaml:3:1: error: [pipeline] duplicate key 'name' in a mapping (each key may appear once; the first is at line 2)"),
+        ("version: 1\nname: x\ninput:\n  paths: [a.csv]\n  # a comment\n\n  paths: [b.csv]\n",
+         "p.yaml:7:3: error: [pipeline] duplicate key 'paths' in a mapping (each key may appear once; the first is at line 4)"),
+        ("version: 1\nname: x\ninput: {paths: [a.csv], paths: [b.csv]}\n",
+         "p.yaml:3:9: error: [pipeline] duplicate key 'paths' in a mapping (each key may appear once; the first is at line 3)"),
         ("", "p.yaml:1:1: error: [pipeline] the pipeline file is empty"),
         ("- version: 1\n", "p.yaml:1:1: error: [pipeline] expected a mapping at the top of the pipeline file, found a list"),
         ("version: 1\n---\nname: x\n",

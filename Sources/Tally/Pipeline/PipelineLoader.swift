@@ -141,6 +141,25 @@ extension Pipeline {
 }
 
 extension ConfigReader {
+    /// The line and column (1-based) where block-style key `key`, first at `mark`, comes again
+    /// in the same mapping: the next line that starts with `key:` at the same indentation,
+    /// before a line indented less ends the mapping. Nil for flow style, where it is not found.
+    static func repetition(of key: String, after mark: Mark, in yaml: String) -> (line: Int, column: Int)? {
+        let lines = yaml.split(separator: "\n", omittingEmptySubsequences: false)
+        let indent = mark.column - 1
+        guard mark.line >= 1 else { return nil }
+        for index in mark.line..<lines.count {
+            let content = lines[index].drop(while: { $0 == " " })
+            if content.isEmpty || content.first == "#" { continue }
+            let leading = lines[index].count - content.count
+            if leading < indent { return nil }
+            if leading == indent, content.hasPrefix(key), content.dropFirst(key.count).drop(while: { $0 == " " }).first == ":" {
+                return (index + 1, mark.column)
+            }
+        }
+        return nil
+    }
+
     /// Reports a YAML syntax error at Yams' line and column.
     func report(syntaxError error: YamlError) {
         // libyaml's order: the context (what it was reading, and where that began), then the problem.
@@ -162,9 +181,14 @@ extension ConfigReader {
             }
             report("invalid YAML: \(problem)", at: place)
         case let .duplicatedKeysInMapping(duplicates, ctx):
-            // Yams lists them in its dictionary's order, which changes from run to run.
-            let keys = duplicates.sorted().map { "'\($0)'" }.joined(separator: ", ")
-            report("duplicate key \(keys) in a mapping (each key may appear once)", at: location(ctx.mark))
+            // Yams lists them in its dictionary's order, which changes from run to run, and
+            // marks the first key's first place: the error is at its repetition when it is found.
+            let sorted = duplicates.sorted()
+            let keys = sorted.map { "'\($0)'" }.joined(separator: ", ")
+            let first = location(ctx.mark)
+            let repeated = sorted.first.flatMap { Self.repetition(of: $0, after: ctx.mark, in: ctx.text) }
+            report("duplicate key \(keys) in a mapping (each key may appear once; the first is at line \(ctx.mark.line))",
+                   at: repeated.map { InputLocation(path: path, line: $0.line, column: $0.column) } ?? first)
         default:
             report("invalid YAML: \(error)", at: InputLocation(path: path))
         }
