@@ -86,12 +86,12 @@ extension PipelineRun {
         }
         let summary = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
         let hash = (summary?["pipeline"] as? [String: Any])?["hash"] as? String
-        // The loss as written, compared as text: Foundation's JSON parser may round the last
-        // digit, and summary.json writes the shortest text that reads back to the same bits.
-        let published = String(decoding: data, as: UTF8.self).split(separator: "\n")
-            .first { $0.hasPrefix("  \"loss\": ") }
-            .map { $0.dropFirst("  \"loss\": ".count).trimmingCharacters(in: CharacterSet(charactersIn: ", ")) }
-        let sameLoss = published == JSONValue.number(loss).compact()
+        // The loss's number read with Double's correctly rounded parser, not Foundation's JSON
+        // one, which may round the last digit: summary.json writes the shortest text that reads
+        // back to the same bits.
+        let text = String(decoding: data, as: UTF8.self)
+        let published = text.firstMatch(of: /"loss"\s*:\s*([^,\s}]+)/).flatMap { Double($0.1) }
+        let sameLoss = published.map { $0.bitPattern == loss.bitPattern } ?? false
         let place = InputLocation(path: InputFiles.display(path))
         if model.pipelineHash != pipeline.hash {
             throw TallyError(.badInput, stage: .run, at: InputLocation(path: InputFiles.display(partials)),
@@ -105,7 +105,7 @@ extension PipelineRun {
         }
         guard sameLoss else {
             throw TallyError(.badInput, stage: .run, at: place,
-                             "this output was not reduced from these partials (loss \(published ?? "none") there, \(loss) "
+                             "this output was not reduced from these partials (loss \(published.map { "\($0)" } ?? "none") there, \(loss) "
                                  + "in the partials' row-gradient model): run tally reduce again")
         }
     }
