@@ -17,6 +17,8 @@ public final class ParquetWriter {
     private let expectedRows: Int?
     private enum State { case open, closed, failed }
     private var state = State.open
+    /// The file written.
+    public let path: String
 
     /// Creates or truncates `path` and writes the leading magic; the caller handles temp names and renames.
     ///
@@ -58,6 +60,7 @@ public final class ParquetWriter {
         }
         self.encoders = try ChunkEncoderPool(options: options)
         self.buffers = columns.map(ColumnBuffer.init)
+        self.path = path
         self.output = try FileOutput(path: path)
         try guarded { try output.write(Array("PAR1".utf8)) }
     }

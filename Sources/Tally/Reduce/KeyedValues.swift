@@ -168,8 +168,10 @@ extension KeyedValues {
             for r in 0..<parsed.count {
                 if let error = parsed.error(ofRecord: r, path: file.displayPath) { throw error }
                 let location = batch.location(ofRecord: r, path: file.displayPath)
-                guard parsed.fieldCount(ofRecord: r) > positions.max()! else {
-                    throw TallyError(.badInput, stage: .reduce, at: location, "expected at least \(positions.max()! + 1) fields")
+                let fields = parsed.fieldCount(ofRecord: r)
+                guard fields > positions.max()! else {
+                    throw TallyError(.badInput, stage: .reduce, at: batch.location(ofRecord: r, path: file.displayPath, column: fields + 1),
+                                     "expected at least \(positions.max()! + 1) fields, found \(fields)")
                 }
                 var key = IdKey()
                 for (role, position) in zip(roles, positions) { key.set(role, Array(parsed.field(position, ofRecord: r))[...]) }

@@ -152,9 +152,12 @@ final class Stream<Work: BatchWork, Sink: OrderedSink>: @unchecked Sendable wher
             } else {
                 do {
                     item = .output(try works[worker].process(batch, layout: layout, path: path, rows: rows), file: batch.fileIndex)
+                } catch var error as TallyError {
+                    // A parser's error knows no file: this batch's is the place.
+                    if error.location == nil { error.location = InputLocation(path: path) }
+                    item = .failure(error)
                 } catch {
-                    item = .failure(error as? TallyError
-                        ?? TallyError(.io, stage: .read, at: InputLocation(path: path), "\(error)"))
+                    item = .failure(TallyError(.io, stage: .read, at: InputLocation(path: path), "\(error)"))
                 }
             }
             arrive(sequence, item, holdsCredit: true)

@@ -14,7 +14,7 @@ enum TableWriter {
         do {
             return try ParquetWriter(path: path, columns: columns, options: options, expectedRows: rows)
         } catch {
-            throw TallyError(.cannotCreateOutput, stage: .write, at: InputLocation(path: path), "\(error)")
+            throw TallyError(.cannotCreateOutput, stage: .write, at: InputLocation(path: InputFiles.display(path)), "\(error)")
         }
     }
 
@@ -22,7 +22,7 @@ enum TableWriter {
         do {
             try writer.append(batch)
         } catch {
-            throw TallyError(.io, stage: .write, "\(error)")
+            throw TallyError(.io, stage: .write, at: InputLocation(path: InputFiles.display(writer.path)), "\(error)")
         }
     }
 
@@ -30,7 +30,7 @@ enum TableWriter {
         do {
             try writer.close()
         } catch {
-            throw TallyError(.io, stage: .write, "\(error)")
+            throw TallyError(.io, stage: .write, at: InputLocation(path: InputFiles.display(writer.path)), "\(error)")
         }
     }
 }
