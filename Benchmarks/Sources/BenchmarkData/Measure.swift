@@ -10,6 +10,8 @@ public enum TallyMetric {
     public static let batches = BenchmarkMetric.custom("batches", polarity: .prefersSmaller, useScalingFactor: false)
     /// Rows per iteration.
     public static let rows = BenchmarkMetric.custom("rows", polarity: .prefersSmaller, useScalingFactor: false)
+    /// The size of the file written, in bytes.
+    public static let fileBytes = BenchmarkMetric.custom("file bytes", polarity: .prefersSmaller, useScalingFactor: false)
     /// Output megabytes per second, 10⁶ bytes.
     public static let outputMegabytesPerSecond = BenchmarkMetric.custom("MB/s (file)", polarity: .prefersLarger, useScalingFactor: false)
 }
