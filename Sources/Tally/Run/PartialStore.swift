@@ -88,7 +88,8 @@ final class PartialStore: @unchecked Sendable {
         let described = missing.prefix(10).map { file in
             let path = "'\(file.displayPath)'"
             if names.contains(file.entryName(settings: settings)) {
-                return path + " (changed since its partial was made, or the partial is damaged or made by another version of tally)"
+                return path + " (changed since its partial was made: another size or modification time, as a touch gives; "
+                    + "or the partial is damaged or made by another version of tally)"
             }
             let pathPart = file.entryName(settings: "")
             return names.contains { $0.hasSuffix(pathPart) } ? path + " (made with other counting settings)" : path + " (missing)"
