@@ -84,8 +84,7 @@ import Testing
             Pipeline.validate(yaml: yaml, path: "p.yaml", folder: "/").map(\.description)
         })
         let keys = names.sorted().map { "'\($0)'" }.joined(separator: ", ")
-        #expect(reports == [["p.yaml:24:1: error: [pipeline] duplicate key \(keys) in a mapping "
-                              + "(each key may appear once; the first is at line 23)"]])
+        #expect(reports == [["p.yaml:24:1: error: [pipeline] duplicate key \(keys) in a mapping (each key may appear once)"]])
     }
 
     /// Known, not fixed: with a non-scalar key among the duplicates, Yams sorts the keys with an

@@ -187,7 +187,7 @@ extension ConfigReader {
             let keys = sorted.map { "'\($0)'" }.joined(separator: ", ")
             let first = location(ctx.mark)
             let repeated = sorted.first.flatMap { Self.repetition(of: $0, after: ctx.mark, in: ctx.text) }
-            report("duplicate key \(keys) in a mapping (each key may appear once; the first is at line \(ctx.mark.line))",
+            report("duplicate key \(keys) in a mapping (each key may appear once)",
                    at: repeated.map { InputLocation(path: path, line: $0.line, column: $0.column) } ?? first)
         default:
             report("invalid YAML: \(error)", at: InputLocation(path: path))
