@@ -71,6 +71,23 @@ import Testing
         #expect(bandwidth.largestError <= 1e-6)
     }
 
+    /// What `run` refuses, `gradcheck` does not pass: poisson_nll of a negative value.
+    @Test func gradcheckRefusesWhatRunRefuses() throws {
+        let folder = try TemporaryFolder()
+        try folder.write("log.csv", bytes("item_id,w\na,-2.5\nb,2\n"))
+        let yaml = """
+            version: 1
+            name: negative
+            input: {paths: [log.csv], columns: {item: item_id}}
+            count: {weight: {column: w}}
+            loss: {kind: poisson_nll}
+            output: {dir: out}
+            """
+        let pipeline = try Pipeline.parse(yaml: yaml, path: folder.path + "/p.yaml", folder: folder.path)
+        let error = try #require(throws: TallyError.self) { try GradientCheck(pipeline: pipeline, rows: 10, tolerance: 1e-6).run() }
+        #expect(error.kind == .badInput && error.message.contains("poisson_nll is defined for counts of 0 or more"), "\(error)")
+    }
+
     @Test(arguments: modes)
     func outputsAreByteIdenticalForAnyNumberOfWorkers(_ mode: String) throws {
         let folder = try Self.folderWithLogs()

@@ -214,6 +214,42 @@ extension RunTests {
         #expect(near.report.rowsKept == 2)
     }
 
+    /// A pattern that matches the state cache's entries only by their digests (`[27]*` takes the
+    /// entries whose digest starts with 2 or 7) is refused with the pipeline file; one that
+    /// matches an entry the check cannot foresee, when the run finds the entry among its inputs.
+    @Test func inputPathsMatchingStateCacheEntriesAreRefused() throws {
+        let folder = try TemporaryFolder()
+        let byDigest = Self.items.replacingOccurrences(of: "logs/*.csv*", with: "logs/[27]*") + "\nrun: {state_dir: logs}"
+        let problems = Pipeline.validate(yaml: byDigest, path: folder.path + "/p.yaml", folder: folder.path)
+        #expect(problems.count == 1 && problems[0].kind == .config, "\(problems)")
+        #expect(problems.first?.message.contains("logs/[27]*' matches the files of run.state_dir") == true, "\(problems)")
+
+        try folder.write("logs/2.csv", bytes("user_id,item_id,event,timestamp,weight\nu,a,v,1,1\n"))
+        try folder.write("state/7f3e01-c0ffee.partial", bytes("not a log"))
+        let unforeseen = Self.items.replacingOccurrences(of: "\"logs/*.csv*\"", with: "\"logs/*.csv\", \"state/7f3e*\"")
+            + "\nrun: {state_dir: state}"
+        let error = try #require(throws: TallyError.self) { try Self.run(unforeseen, files: [:], in: folder) }
+        #expect(error.kind == .config && error.message.contains("state/7f3e01-c0ffee.partial, a file of the folder of partials"),
+                "\(error)")
+    }
+
+    /// Two vocabularies in one folder reached by two paths (a symbolic link) lock it once: the
+    /// run locked itself out, waiting forever on its own lock.
+    @Test(.timeLimit(.minutes(1))) func vocabulariesInOneFolderByTwoPathsLockItOnce() throws {
+        let folder = try TemporaryFolder()
+        try FileManager.default.createDirectory(atPath: folder.path + "/real", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: folder.path + "/link", withDestinationPath: folder.path + "/real")
+        let yaml = Self.items.replacingOccurrences(of: "count:", with: """
+            vocabulary:
+              item: {path: real/items.parquet}
+              user: {path: link/users.parquet}
+            count:
+            """).replacingOccurrences(of: "key: [item]", with: "key: [user, item]")
+        let run = try Self.run(yaml, files: ["logs/a.csv": bytes("user_id,item_id,event,timestamp,weight\nu,a,v,1,1\n")], in: folder)
+        #expect(run.report.rowsKept == 1)
+        #expect(FileManager.default.fileExists(atPath: folder.path + "/real/users.parquet"))
+    }
+
     /// A vocabulary in the output folder's own parent: clearing that folder of abandoned
     /// temporaries before the vocabulary is written must not take the run's own output folder
     /// with them (it did, and the run failed with 74 after rewriting the vocabulary). The file is

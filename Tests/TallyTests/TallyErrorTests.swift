@@ -28,8 +28,8 @@ import Testing
     /// Nor can they reorder it (a right-to-left override) or break it where a terminal or an
     /// editor would (U+2028): those are written as `\u{…}`.
     @Test func invisibleLineBreaksAndDirectionControlsAreEscaped() {
-        #expect("id 'abc\u{202E}fed' line\u{2028}two \u{2066}x\u{2069}".printable
-                == #"id 'abc\u{202E}fed' line\u{2028}two \u{2066}x\u{2069}"#)
+        #expect("id 'abc\u{202E}fed' line\u{2028}two \u{2066}x\u{2069} \u{061C}".printable
+                == #"id 'abc\u{202E}fed' line\u{2028}two \u{2066}x\u{2069} \u{61C}"#)
         #expect("\u{200B}zero width space, \u{202F}narrow no-break space".printable
                 == "\u{200B}zero width space, \u{202F}narrow no-break space")
     }

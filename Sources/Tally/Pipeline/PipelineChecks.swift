@@ -211,10 +211,16 @@ struct PipelineChecks {
         pipeline.input.paths.first { InputFiles.pattern($0.value, base: pipeline.folder, matches: path) }
     }
 
-    /// Names like those of the entries a folder of partials holds (`InputFile.entryName`).
+    /// Names like those of the files a folder of partials holds (`InputFile.entryName`, the
+    /// row-gradient model), one for each first hex digit of their digests: a pattern such as
+    /// `[27]*` matches some of them.
     static func stateEntries(in folder: String) -> [String] {
-        let name = String(repeating: "0", count: 16) + "-" + String(repeating: "0", count: 24)
-        return ["partial", "grads"].map { "\(folder)/\(name).\($0)" }
+        "0123456789abcdef".flatMap { digit in
+            let settings = String(digit) + String(repeating: "0", count: 15)
+            return ["\(settings)-\(String(digit) + String(repeating: "0", count: 23))", settings].flatMap { name in
+                ["partial", "grads", GradientModel.kind].map { "\(folder)/\(name).\($0)" }
+            }
+        }
     }
 
     /// Whether `path` is the absolute folder `folder` or lies in it.

@@ -53,6 +53,9 @@ public struct GradientCheck {
     public func run() throws -> Report {
         let inputs = try RunInputs(pipeline)
         let (fold, reduction) = try evaluate(pipeline, inputs)
+        // What `run` refuses (a value past the largest double, a loss undefined for the values)
+        // has no gradient to check either.
+        try reduction.requireDefined(loss: pipeline.loss.kind.value)
         var lines: [Line] = []
 
         for (parameter, analytic) in reduction.parameterGradients {

@@ -7,6 +7,17 @@ import Foundation
 public enum Interruption {
     private static let sources = DispatchQueue(label: "tally.signals")
     nonisolated(unsafe) private static var installed: [DispatchSourceSignal] = []
+    /// Held while a run publishes, and by a signal's handler before it cleans up.
+    private static let publishing = NSLock()
+
+    /// Runs `body`, which publishes a run's files by renames (the output folder, then the
+    /// vocabularies), as one step: a signal that comes meanwhile is handled once it returns, so
+    /// an interruption never leaves the output published without its vocabularies.
+    public static func uninterrupted<Result>(_ body: () throws -> Result) rethrows -> Result {
+        publishing.lock()
+        defer { publishing.unlock() }
+        return try body()
+    }
 
     /// Installs the handlers; call once, before the run.
     public static func install() {
@@ -19,6 +30,7 @@ public enum Interruption {
                 signal(signalNumber, SIG_IGN)
                 let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: sources)
                 source.setEventHandler {
+                    publishing.lock()   // never unlocked: the process ends here
                     Leftovers.removeAll()
                     let code = 128 + signalNumber
                     let name = signalNumber == SIGINT ? "SIGINT" : "SIGTERM"

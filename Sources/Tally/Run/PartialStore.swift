@@ -41,6 +41,15 @@ final class PartialStore: @unchecked Sendable {
     ///     what the maps wrote); else it is created.
     ///   - shards: the N of the shard map that saves entries here, recorded in each.
     init(folder: String, pipeline: Pipeline, inputs: RunInputs, existing: Bool = false, shards: Int = 0) throws {
+        // An input that is one of the folder's entries would be read as a log. The check of the
+        // pipeline file catches the patterns that match entries of any name; this, the rest.
+        let absolute = PathText.resolve(folder, against: InputFiles.currentDirectory())
+        if let file = inputs.files.first(where: { PipelineChecks.isInside($0.path, folder: absolute) && Self.isEntry($0.path) }) {
+            let stateDir = pipeline.run.stateDir.flatMap { PathText.normalize($0.value) == absolute ? $0 : nil }
+            throw TallyError(stateDir == nil ? .usage : .config, stage: .pipeline, at: stateDir?.location,
+                             "input.paths matches \(InputFiles.display(file.path)), a file of the folder of partials "
+                                 + "\(InputFiles.display(absolute)): keep the inputs out of it")
+        }
         self.folder = folder
         self.shards = shards
         self.settings = String(Self.fingerprint(pipeline, roles: inputs.roles).prefix(16))
@@ -58,6 +67,12 @@ final class PartialStore: @unchecked Sendable {
                              "cannot create the folder of partials: \(OutputFolder.reason(error))")
         }
         Leftovers.remove(in: folder)
+    }
+
+    /// Whether `path` names a file Tally keeps in a folder of partials.
+    static func isEntry(_ path: String) -> Bool {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        return ["partial", "grads", GradientModel.kind].contains { name.hasSuffix(".\($0)") } || name.contains(Leftovers.marker)
     }
 
     /// The stored partials of `files` that match them by content, by file index. An entry whose

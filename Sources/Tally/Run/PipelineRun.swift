@@ -122,9 +122,11 @@ public struct PipelineRun {
         // start from the same vocabularies as this one. Written beside their files first, and
         // renamed into place only once the output is: a run that fails changes neither.
         if complete { vocabularies = try stageVocabularies(reduction, options: outputs.options) }
-        try folder.publish()
-        published = true
-        try vocabularies.commit()
+        try Interruption.uninterrupted {
+            try folder.publish()
+            published = true
+            try vocabularies.commit()
+        }
         return Report(outputFolder: pipeline.output.dir.value, rowsRead: fold.runStats.read, rowsKept: fold.runStats.kept,
                       badRows: fold.runStats.bad, loss: reduction.loss)
     }
@@ -169,18 +171,16 @@ public struct PipelineRun {
         return Passes.Settings(workers: max(1, workers), batchBytes: options.batchBytes, progress: progress, timings: timings)
     }
 
-    /// Locks the folders of the vocabularies the run extends (`FolderLock`), in path order, before
-    /// they are read: runs that extend the same vocabulary take turns instead of each replacing
-    /// the others' ids. Held until the run has written them back.
+    /// Locks the folders of the vocabularies the run extends (`FolderLock`) before they are
+    /// read: runs that extend the same vocabulary take turns instead of each replacing the
+    /// others' ids. Held until the run has written them back.
     private func lockVocabularies() throws -> [FolderLock] {
-        let folders = Set(pipeline.vocabulary.values.compactMap { settings in
+        let folders = pipeline.vocabulary.sorted { $0.key < $1.key }.compactMap { _, settings in
             settings.mode == .extend ? settings.path.map { PathText.folder(of: $0.value) } : nil
-        })
-        return try folders.sorted().map { folder in
-            try FolderLock(folder) {
-                EventLog.shared.warning("vocabulary_busy", "another run is extending a vocabulary in "
-                                        + "\(InputFiles.display(folder)); waiting for it to finish")
-            }
+        }
+        return try FolderLock.lockAll(folders) { folder in
+            EventLog.shared.warning("vocabulary_busy", "another run is extending a vocabulary in "
+                                    + "\(InputFiles.display(folder)); waiting for it to finish")
         }
     }
 
