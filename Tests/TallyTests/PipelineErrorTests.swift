@@ -229,6 +229,11 @@ import Yams
          "p.yaml:3:1: error: [pipeline] duplicate key 'name' in a mapping (each key may appear once)"),
         ("version: 1\nname: x\ninput:\n  paths: [a.csv]\n  # a comment\n\n  paths: [b.csv]\n",
          "p.yaml:7:3: error: [pipeline] duplicate key 'paths' in a mapping (each key may appear once)"),
+        // CRLF is one Character in Swift: lines split on it, and on a lone CR (a crash, once).
+        ("version: 1\r\nname: x\r\ninput:\r\n  paths: [a.csv]\r\n  paths: [b.csv]\r\n",
+         "p.yaml:5:3: error: [pipeline] duplicate key 'paths' in a mapping (each key may appear once)"),
+        ("version: 1\rname: x\rinput:\r  paths: [a.csv]\r  paths: [b.csv]\r",
+         "p.yaml:5:3: error: [pipeline] duplicate key 'paths' in a mapping (each key may appear once)"),
         ("version: 1\nname: x\ninput: {paths: [a.csv], paths: [b.csv]}\n",
          "p.yaml:3:9: error: [pipeline] duplicate key 'paths' in a mapping (each key may appear once)"),
         ("", "p.yaml:1:1: error: [pipeline] the pipeline file is empty"),

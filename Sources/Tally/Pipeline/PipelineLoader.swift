@@ -145,9 +145,10 @@ extension ConfigReader {
     /// in the same mapping: the next line that starts with `key:` at the same indentation,
     /// before a line indented less ends the mapping. Nil for flow style, where it is not found.
     static func repetition(of key: String, after mark: Mark, in yaml: String) -> (line: Int, column: Int)? {
-        let lines = yaml.split(separator: "\n", omittingEmptySubsequences: false)
+        // YAML's line breaks: LF, CRLF (one Character in Swift) and CR.
+        let lines = yaml.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }
         let indent = mark.column - 1
-        guard mark.line >= 1 else { return nil }
+        guard mark.line >= 1, mark.line <= lines.count else { return nil }
         for index in mark.line..<lines.count {
             let content = lines[index].drop(while: { $0 == " " })
             if content.isEmpty || content.first == "#" { continue }
