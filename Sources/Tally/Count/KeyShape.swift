@@ -49,8 +49,8 @@ struct KeyShape: Sendable {
     /// The stored form of bin `j`, or nil when it does not fit in 32 bits.
     @inline(__always)
     static func storedBin(_ j: Int64) -> UInt32? {
-        let biased = j + binBias
-        return biased >= 0 && biased <= Int64(UInt32.max) ? UInt32(biased) : nil
+        let (biased, overflow) = j.addingReportingOverflow(binBias)
+        return !overflow && biased >= 0 && biased <= Int64(UInt32.max) ? UInt32(biased) : nil
     }
 
     /// `key` with each role part's id mapped by `transform(position among tokenized roles, id)`;

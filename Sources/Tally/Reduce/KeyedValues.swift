@@ -92,14 +92,14 @@ struct KeyedValues: Sendable {
 }
 
 extension KeyedValues {
-    /// Reads the table at `path`: Parquet when the file starts with `PAR1`, else CSV (plain or
-    /// zstd) with a header; keyed by `roles`' id columns (and `time_bin` when `timeBins`), with
-    /// the value `columns`.
+    /// Reads the table at `path`: Parquet when its name ends with `.parquet` or it starts with
+    /// `PAR1`, else CSV (plain or zstd) with a header; keyed by `roles`' id columns (and
+    /// `time_bin` when `timeBins`), with the value `columns`, which must be finite numbers.
     static func read(_ path: String, roles: [Role], timeBins: Bool = false, columns: [String], base: String) throws -> KeyedValues {
         let file = try InputFile(path: path, base: base)
         let magic = try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)).read(upToCount: 4)
         let binColumn = timeBins ? [binColumn] : []
-        if magic == Data("PAR1".utf8) {
+        if magic == Data("PAR1".utf8) || path.lowercased().hasSuffix(".parquet") {
             return try readParquet(file, roles: roles, binColumn: binColumn, columns: columns)
         }
         return try readCSV(file, roles: roles, binColumn: binColumn, columns: columns)
@@ -117,7 +117,7 @@ extension KeyedValues {
                 throw bad("missing column '\(name)' (the table has: \(reader.columns.map(\.name).joined(separator: ", ")))")
             }
             let numbers = try columns.map { name in try Self.numbers(reader.read(column: name), name: name, bad: bad) }
-            let bins = try binColumn.first.map { try Self.numbers(reader.read(column: $0), name: $0, bad: bad) }
+            let bins = try binColumn.first.map { try Self.integers(reader.read(column: $0), name: $0, bad: bad) }
             var ids: [(Role, ByteArrayColumn, [Bool]?)] = []
             for role in roles {
                 let column = try reader.read(column: idColumn(role))
@@ -132,11 +132,12 @@ extension KeyedValues {
                     key.set(role, Array(values[row])[...])
                 }
                 if let bins {
-                    guard let bin = bins[row], bin == bin.rounded() else { throw bad("time_bin must be an integer, row \(row + 1)") }
-                    key.bin = Int64(bin)
+                    guard let bin = bins[row] else { throw bad("time_bin must be an integer, row \(row + 1)") }
+                    key.bin = bin
                 }
                 let values = try numbers.enumerated().map { c, column -> Double in
                     guard let value = column[row] else { throw bad("null value in column '\(columns[c])', row \(row + 1)") }
+                    guard value.isFinite else { throw bad("value \(value) in column '\(columns[c])', row \(row + 1): not a finite number") }
                     return value
                 }
                 try table.add(key, values, at: location)
@@ -144,6 +145,17 @@ extension KeyedValues {
             return table
         } catch let error as ParquetError {
             throw bad("cannot read the table: \(error)")
+        }
+    }
+
+    /// The column's integers, exactly (nil for a null, or a double that is no integer of 64 bits).
+    private static func integers(_ column: ColumnBatch, name: String, bad: (String) -> TallyError) throws -> [Int64?] {
+        let valid = { (row: Int) in column.validity?[row] ?? true }
+        switch column.values {
+        case .int32(let values): return values.indices.map { valid($0) ? Int64(values[$0]) : nil }
+        case .int64(let values): return values.indices.map { valid($0) ? values[$0] : nil }
+        case .double(let values): return values.indices.map { valid($0) ? Int64(exactly: values[$0]) : nil }
+        case .byteArray, .indexed: throw bad("column '\(name)' is not numeric")
         }
     }
 
@@ -161,7 +173,10 @@ extension KeyedValues {
         let reader = try RecordReader(file: file, fileIndex: 0)
         let names = roles.map(idColumn) + binColumn + columns
         var table = KeyedValues(columns: columns)
-        guard let positions = try reader.columnPositions(names.map { .name($0) }) else { return table }
+        guard let positions = try reader.columnPositions(names.map { .name($0) }) else {
+            throw TallyError(.badInput, stage: .reduce, at: InputLocation(path: file.displayPath),
+                             "the table has no header row (\(names.joined(separator: ", ")) expected): an empty file?")
+        }
         let parser = CSVFieldParser()
         while let batch = try reader.next() {
             let parsed = try parser.parse(batch)
