@@ -110,12 +110,24 @@ import Testing
         ])
     }
 
-    @Test(arguments: [("triangular", "0.51"), ("epanechnikov", "2"), ("gaussian", "0.13"), ("hard", "0.01")])
+    @Test(arguments: [("triangular", "0.51"), ("epanechnikov", "2"), ("gaussian", "0.13"), ("hard", "0.01"),
+                      ("gaussian", "64"), ("hard", "1000")])
     func bandwidthsAboveTheBoundLoad(kernel: String, bandwidth: String) throws {
         let pipeline = try F.parse(F.pipeline(
             columns: "{item: i, time: t}",
             extra: "count:\n  key: [item, time]\n  time_bins: {width: 1d, kernel: \(kernel), bandwidth: \(bandwidth)}"))
         #expect(pipeline.count.timeBins?.bandwidth == Double(bandwidth))
+    }
+
+    /// A wider bandwidth would have each row add to thousands of bins (4 GB for one sample day).
+    @Test(arguments: ["triangular", "gaussian"])
+    func bandwidthsAbove64BinsAreErrors(kernel: String) {
+        let yaml = F.pipeline(columns: "{item: i, time: t}",
+                              extra: "count:\n  key: [item, time]\n  time_bins: {width: 1d, kernel: \(kernel), bandwidth: 1000}")
+        #expect(F.problems(yaml) == [
+            "p.yaml:10:\(47 + kernel.count): error: [pipeline] count.time_bins.bandwidth: must be at most 64 bins, found 1000 "
+                + "(each row adds to every bin the kernel reaches; for wider smoothing, use wider bins)",
+        ])
     }
 
     @Test func aBandwidthMustBePositiveEvenForTheHardKernel() {

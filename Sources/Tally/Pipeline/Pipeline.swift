@@ -157,6 +157,9 @@ extension Pipeline {
 
     public struct TimeBins: Sendable {
         public enum Kernel: String, Sendable, CaseIterable { case hard, triangular, epanechnikov, gaussian }
+        /// The widest bandwidth, in bins: a row then reaches up to 513 bins (the Gaussian's
+        /// 4 bandwidths either side), each a key it adds to.
+        public static let maximumBandwidth = 64.0
         /// In seconds.
         public var width: Double
         /// Seconds since the Unix epoch.

@@ -336,6 +336,11 @@ struct PipelineDecoder {
                 if let bound, result.bandwidth <= bound {
                     reader.report("must be greater than \(bound) for the \(kernel.rawValue) kernel, "
                                   + "found \(ConfigReader.format(result.bandwidth))", about: value)
+                } else if kernel != .hard && result.bandwidth > Pipeline.TimeBins.maximumBandwidth {
+                    // Each row is a key in every bin its kernel reaches: 2·reach + 1 of them.
+                    reader.report("must be at most \(ConfigReader.format(Pipeline.TimeBins.maximumBandwidth)) bins, found "
+                                  + "\(ConfigReader.format(result.bandwidth)) (each row adds to every bin the kernel reaches; "
+                                  + "for wider smoothing, use wider bins)", about: value)
                 }
             }
             count.timeBins = result
