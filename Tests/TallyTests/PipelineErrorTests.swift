@@ -237,6 +237,9 @@ import Yams
         ("version: 1\nname: x\ninput: {paths: [a.csv], paths: [b.csv]}\n",
          "p.yaml:3:9: error: [pipeline] duplicate key 'paths' in a mapping (each key may appear once)"),
         ("", "p.yaml:1:1: error: [pipeline] the pipeline file is empty"),
+        // A byte-order mark is skipped: the error is where it would be without it.
+        ("\u{FEFF}version: 1\nname: x\nname: y\n",
+         "p.yaml:3:1: error: [pipeline] duplicate key 'name' in a mapping (each key may appear once)"),
         ("- version: 1\n", "p.yaml:1:1: error: [pipeline] expected a mapping at the top of the pipeline file, found a list"),
         ("version: 1\n---\nname: x\n",
          "p.yaml:2:1: error: [pipeline] invalid YAML: expected a single document in the stream at line 1, "

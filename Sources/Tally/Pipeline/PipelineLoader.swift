@@ -69,7 +69,9 @@ extension Pipeline {
     static func check(bytes: [UInt8], path: String, folder: String,
                       variables: [String: String]) -> (pipeline: Pipeline?, errors: [TallyError]) {
         let reader = ConfigReader(path: path, folder: absolute(folder), variables: variables)
-        guard let text = String(validating: bytes, as: UTF8.self) else {
+        // A byte-order mark (editors on Windows write one) is no part of the YAML.
+        let hasByteOrderMark = bytes.starts(with: [0xEF, 0xBB, 0xBF])
+        guard let text = String(validating: bytes.dropFirst(hasByteOrderMark ? 3 : 0), as: UTF8.self) else {
             reader.report("the pipeline file is not valid UTF-8", at: InputLocation(path: path))
             return (nil, reader.errors)
         }
