@@ -55,7 +55,8 @@ struct InspectCommand: ParsableCommand {
                 lines.append(line)
             }
         }
-        return lines.joined(separator: "\n")
+        // Names, statistics and the writer's name are the file's bytes: escaped, as messages are.
+        return lines.map(\.printable).joined(separator: "\n")
     }
 
     static func firstRows(_ reader: ParquetReader, count: Int) throws -> String {
@@ -74,6 +75,12 @@ struct InspectCommand: ParsableCommand {
                 }
             })
         }
+        // The file's bytes, escaped as messages are, and cut to 64 characters: a cell cannot
+        // move the terminal's cursor, and one long value does not widen every row.
+        table = table.map { row in row.map { cell in
+            let text = cell.printable
+            return text.count > 64 ? String(text.prefix(63)) + "…" : text
+        } }
         let widths = table[0].indices.map { c in table.map { $0[c].count }.max() ?? 0 }
         return table.map { row in
             zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")

@@ -62,7 +62,7 @@ extension String {
     /// as `\x1B`, and the invisible ones that break or reorder a line (U+2028, the bidirectional
     /// controls) as `\u{2028}`, so that a message quoting input bytes stays one line of plain
     /// text on a terminal or in a log, shown in the order of its bytes.
-    var printable: String {
+    public var printable: String {
         guard unicodeScalars.contains(where: \.isControl) else { return self }
         var text = ""
         for scalar in unicodeScalars {
