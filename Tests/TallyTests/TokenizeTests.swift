@@ -252,6 +252,20 @@ import Parquet
         #expect(error.description == "vocab/items.parquet: error: [tokenize] id 'a' appears twice, at indices 1 and 3", "\(error.description)")
     }
 
+    /// Every row has an index: a null one is refused, not read as whatever the column holds.
+    @Test func aVocabularyFileWithANullIndexIsRefused() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.path + "/items.parquet"
+        let writer = try ParquetWriter(path: path, columns: [ParquetColumn("index", .int32, nullable: true)] + VocabularyFile.columns.dropFirst())
+        try writer.append([ColumnBatch(.int32([0, 1]), validity: [false, true]), ColumnBatch(.byteArray(ByteArrayColumn(["", "a"])), validity: [false, true]),
+                           ColumnBatch(.int64([0, 1]))])
+        _ = try writer.close()
+        let error = try #require(throws: TallyError.self) {
+            try VocabularyFile.read(path: path, displayPath: "vocab/items.parquet", oov: .bucket)
+        }
+        #expect(error.description == "vocab/items.parquet: error: [tokenize] row 0 has a null index", "\(error.description)")
+    }
+
     /// A vocabulary file without rows has no OOV bucket, which `oov: bucket` needs: a file cut
     /// to nothing would otherwise send every row to a new bucket. Under `drop` it is empty.
     @Test func aVocabularyFileWithoutRowsHasNoBucket() throws {

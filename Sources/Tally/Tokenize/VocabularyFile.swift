@@ -29,6 +29,7 @@ enum VocabularyFile {
             throw bad("cannot read the vocabulary: \(error)")
         }
         guard case .int32(let indices) = indexColumn.values else { throw bad("column 'index' is not INT32") }
+        if let row = indexColumn.validity?.firstIndex(of: false) { throw bad("row \(row) has a null index") }
         guard case .byteArray(let ids) = idColumn.values else { throw bad("column 'id' is not a string column") }
 
         // Tally writes the bucket whenever oov is 'bucket', so a table without rows under it is
