@@ -13,15 +13,18 @@ import Testing
         #expect(table.value(for: IdKey(user: nil, item: ArraySlice("c".utf8))) == nil)
     }
 
-    /// A row short of a column the table needs is named at its line and its first missing field.
-    @Test func aShortRowIsAnErrorAtItsFirstMissingField() throws {
+    /// A row with fewer or more fields than the header is named at its line and its first
+    /// missing or extra field, as a log's is.
+    @Test(arguments: [("b\n", "target.csv:3:2: error: [reduce] expected 2 fields, as the header has, found 1"),
+                      ("b,1,2\n", "target.csv:3:3: error: [reduce] expected 2 fields, as the header has, found 3")])
+    func aRowOfAnotherWidthIsAnErrorAtItsFirstMissingOrExtraField(row: String, message: String) throws {
         let folder = try TemporaryFolder()
-        try folder.write("target.csv", bytes("item_id,logit\na,0.5\nb\n"))
+        try folder.write("target.csv", bytes("item_id,logit\na,0.5\n" + row))
         let error = try #require(throws: TallyError.self) {
             try KeyedValues.read(folder.path + "/target.csv", roles: [.item], columns: ["logit"], base: folder.path)
         }
         #expect(error.kind == .badInput)
-        #expect(error.description.hasSuffix("target.csv:3:2: error: [reduce] expected at least 2 fields, found 1"), "\(error)")
+        #expect(error.description.hasSuffix(message), "\(error)")
     }
 
     static func writeTarget(_ path: String, bins: ColumnBatch, logits: [Double]) throws {

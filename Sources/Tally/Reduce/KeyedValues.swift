@@ -178,15 +178,18 @@ extension KeyedValues {
                              "the table has no header row (\(names.joined(separator: ", ")) expected): an empty file?")
         }
         let parser = CSVFieldParser()
+        let width = try reader.header()!.names.count
         while let batch = try reader.next() {
             let parsed = try parser.parse(batch)
             for r in 0..<parsed.count {
                 if let error = parsed.error(ofRecord: r, path: file.displayPath) { throw error }
                 let location = batch.location(ofRecord: r, path: file.displayPath)
                 let fields = parsed.fieldCount(ofRecord: r)
-                guard fields > positions.max()! else {
-                    throw TallyError(.badInput, stage: .reduce, at: batch.location(ofRecord: r, path: file.displayPath, column: fields + 1),
-                                     "expected at least \(positions.max()! + 1) fields, found \(fields)")
+                // As in the logs: as many fields as the header, located at the first missing or extra one.
+                guard fields == width else {
+                    throw TallyError(.badInput, stage: .reduce,
+                                     at: batch.location(ofRecord: r, path: file.displayPath, column: min(fields, width) + 1),
+                                     "expected \(width) fields, as the header has, found \(fields)")
                 }
                 var key = IdKey()
                 for (role, position) in zip(roles, positions) { key.set(role, Array(parsed.field(position, ofRecord: r))[...]) }
