@@ -82,8 +82,10 @@ struct InspectCommand: ParsableCommand {
             return text.count > 64 ? String(text.prefix(63)) + "…" : text
         } }
         let widths = table[0].indices.map { c in table.map { $0[c].count }.max() ?? 0 }
+        // Padded by characters, as the widths are counted (`padding(toLength:)` counts UTF-16
+        // units, and cut an emoji in two).
         return table.map { row in
-            zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
+            zip(row, widths).map { $0 + String(repeating: " ", count: $1 - $0.count) }.joined(separator: "  ")
         }.joined(separator: "\n")
     }
 }

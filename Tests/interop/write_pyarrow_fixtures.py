@@ -107,6 +107,16 @@ def main():
     entries.append({"file": "pa_nested.parquet", "rows": 2, "columns": [],
                     "expect_error": "nested schemas are not supported"})
 
+    # Integers our reader would read as signed and unscaled: refused, not misread.
+    unsigned = pa.table({"id": pa.array([1, 2**64 - 1], pa.uint64())})
+    pq.write_table(unsigned, f"{directory}/pa_uint64.parquet", compression="zstd")
+    entries.append({"file": "pa_uint64.parquet", "rows": 2, "columns": [],
+                    "expect_error": "column 'id' holds unsigned integers, which are not supported"})
+    small_unsigned = pa.table({"id": pa.array([1, 2], pa.uint32())})
+    pq.write_table(small_unsigned, f"{directory}/pa_uint32.parquet", compression="zstd")
+    entries.append({"file": "pa_uint32.parquet", "rows": 2, "columns": [],
+                    "expect_error": "column 'id' holds unsigned integers, which are not supported"})
+
     with open(f"{directory}/expected.json", "w", encoding="utf-8") as f:
         json.dump({"files": entries}, f)
     return 0

@@ -119,6 +119,12 @@ public final class ParquetReader {
             guard repetition != .repeated else {
                 throw ParquetError("\(path): column '\(element.name)' is repeated; nested schemas are not supported")
             }
+            // Integers are read as signed and unscaled: an unsigned one past the signed range, or
+            // a decimal's scale, would change its values without a word.
+            if let kind = element.integerKindNotRead {
+                throw ParquetError("\(path): column '\(element.name)' holds \(kind) integers, which are not supported; "
+                                   + "cast it to a signed integer or a double")
+            }
             let type: ParquetColumnType
             switch physical {
             case .boolean, .int32: type = .int32
@@ -157,6 +163,15 @@ public final class ParquetReader {
 }
 
 extension ParquetSchemaElement {
+    /// "unsigned" or "decimal" for an integer leaf whose values are not its signed integers
+    /// (converted types UINT_8…UINT_64 and DECIMAL, or the DECIMAL logical type).
+    var integerKindNotRead: String? {
+        guard type == .int32 || type == .int64 else { return nil }
+        if (11...14).contains(convertedType ?? -1) { return "unsigned" }
+        if convertedType == 5 || logicalType?.rawValue == 5 { return "decimal" }
+        return nil
+    }
+
     /// Whether a BYTE_ARRAY leaf holds UTF-8 text.
     var isText: Bool {
         if let logicalType { return [.string, .enum, .json].contains(logicalType) }

@@ -9,14 +9,19 @@ public enum Interruption {
     nonisolated(unsafe) private static var installed: [DispatchSourceSignal] = []
     /// Held while a run publishes, and by a signal's handler before it cleans up.
     private static let publishing = NSLock()
+    /// Whether a run has published (under `publishing`).
+    nonisolated(unsafe) private static var published = false
 
     /// Runs `body`, which publishes a run's files by renames (the output folder, then the
-    /// vocabularies), as one step: a signal that comes meanwhile is handled once it returns, so
-    /// an interruption never leaves the output published without its vocabularies.
+    /// vocabularies), as one step: a signal that comes meanwhile waits for it, so an interruption
+    /// never leaves the output published without its vocabularies. Once `body` has returned, a
+    /// signal changes nothing: the run has succeeded and ends with its own exit code and log.
     public static func uninterrupted<Result>(_ body: () throws -> Result) rethrows -> Result {
         publishing.lock()
         defer { publishing.unlock() }
-        return try body()
+        let result = try body()
+        published = true
+        return result
     }
 
     /// Installs the handlers; call once, before the run.
@@ -30,7 +35,9 @@ public enum Interruption {
                 signal(signalNumber, SIG_IGN)
                 let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: sources)
                 source.setEventHandler {
-                    publishing.lock()   // never unlocked: the process ends here
+                    publishing.lock()
+                    guard !published else { return publishing.unlock() }
+                    // Not unlocked: the process ends here.
                     Leftovers.removeAll()
                     let code = 128 + signalNumber
                     let name = signalNumber == SIGINT ? "SIGINT" : "SIGTERM"
