@@ -98,9 +98,14 @@ def main():
                 column["values"] = [None if v is None else int(v) for v in flags]
         entries.append(entry)
 
-    pq.write_table(table_of(base_table(10)), f"{directory}/pa_snappy.parquet", compression="snappy")
-    entries.append({"file": "pa_snappy.parquet", "rows": 10, "columns": [],
-                    "expect_error": "unsupported codec SNAPPY in column id; rewrite with compression='zstd'"})
+    # pyarrow's and DuckDB's default codec: pages of literals and copies of every offset size,
+    # dictionaries, v1 and v2 pages.
+    write("pa_snappy.parquet", base_table(5000), 5000, compression="snappy", row_group_size=3000)
+    write("pa_snappy_plain_v2.parquet", base_table(5000), 5000, compression="snappy", use_dictionary=False,
+          data_page_version="2.0", data_page_size=1 << 20)
+    pq.write_table(table_of(base_table(10)), f"{directory}/pa_gzip.parquet", compression="gzip")
+    entries.append({"file": "pa_gzip.parquet", "rows": 10, "columns": [],
+                    "expect_error": "unsupported codec GZIP in column id (zstd, snappy or none are read); rewrite with compression='zstd'"})
 
     nested = pa.table({"id": pa.array([1, 2], pa.int64()), "tags": pa.array([["a"], []], pa.list_(pa.string()))})
     pq.write_table(nested, f"{directory}/pa_nested.parquet", compression="zstd")

@@ -74,6 +74,9 @@ struct ColumnChunkReader {
         case .zstd:
             let output = try decompressor.decompress(bytes, range: range, expectedSize: uncompressedSize, what: context)
             return (output, 0..<output.count)
+        case .snappy:
+            let output = try Snappy.decompress(bytes, range: range, expectedSize: uncompressedSize, what: context)
+            return (output, 0..<output.count)
         default:
             throw fail("unsupported codec \(codec)")
         }

@@ -56,8 +56,9 @@ public final class ParquetReader {
             guard meta.type == leaf.physicalType else {
                 throw ParquetError("\(context): chunk type \(meta.type) differs from the schema's \(leaf.physicalType)")
             }
-            guard meta.codec == .uncompressed || meta.codec == .zstd else {
-                throw ParquetError("\(context): unsupported codec \(meta.codec) in column \(name); rewrite with compression='zstd'")
+            guard [.uncompressed, .zstd, .snappy].contains(meta.codec) else {
+                throw ParquetError("\(context): unsupported codec \(meta.codec) in column \(name) (zstd, snappy or none are "
+                                   + "read); rewrite with compression='zstd'")
             }
             guard meta.numValues == group.numRows else {
                 throw ParquetError("\(context): chunk has \(meta.numValues) values but the row group has \(group.numRows) rows")
