@@ -216,20 +216,15 @@ extension Pipeline {
         public var rowGroupRows: Int
     }
 
-    /// Throws `.usage` when `folder`, given on the command line with `option`, is or lies in
-    /// `output.dir`, which each run replaces whole (as `validate` does for the pipeline's own
-    /// folders).
-    public func requireOutsideOutput(_ folder: String, option: String) throws {
+    /// Throws `.usage` when the folder of partials or state cache `folder`, given on the command
+    /// line with `option`, is or lies in `output.dir`, which each run replaces whole, or holds
+    /// files that input.paths would read as logs (as `validate` checks `run.state_dir`).
+    public func requirePartialsFolder(_ folder: String, option: String) throws {
         let absolute = PathText.resolve(folder, against: InputFiles.currentDirectory())
-        guard PipelineChecks.isInside(absolute, folder: output.dir.value) else { return }
-        throw TallyError(.usage, stage: .pipeline, "\(option) \(InputFiles.display(absolute)) lies in output.dir "
-                         + "\(InputFiles.display(output.dir.value)), which each run replaces whole: choose a folder outside it")
-    }
-
-    /// Throws `.usage` when input.paths would read the entries of the folder of partials or state
-    /// cache `folder`, given on the command line with `option`, as logs.
-    public func requireOutsideInputs(_ folder: String, option: String) throws {
-        let absolute = PathText.resolve(folder, against: InputFiles.currentDirectory())
+        if PipelineChecks.isInside(absolute, folder: output.dir.value) {
+            throw TallyError(.usage, stage: .pipeline, "\(option) \(InputFiles.display(absolute)) lies in output.dir "
+                             + "\(InputFiles.display(output.dir.value)), which each run replaces whole: choose a folder outside it")
+        }
         for entry in PipelineChecks.stateEntries(in: absolute) {
             guard let pattern = PipelineChecks.inputPattern(matching: entry, in: self) else { continue }
             throw TallyError(.usage, stage: .pipeline, "input.paths '\(InputFiles.display(pattern.value))' matches the files \(option) "

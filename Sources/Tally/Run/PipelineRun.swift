@@ -45,10 +45,7 @@ public struct PipelineRun {
 
     /// Runs the pipeline; on failure the previous output is untouched and nothing is left behind.
     public func run() throws -> Report {
-        if let folder = options.stateDir {
-            try pipeline.requireOutsideOutput(folder, option: "--state")
-            try pipeline.requireOutsideInputs(folder, option: "--state")
-        }
+        if let folder = options.stateDir { try pipeline.requirePartialsFolder(folder, option: "--state") }
         let locks = try lockVocabularies()
         defer { withExtendedLifetime(locks) {} }
         let inputs = try RunInputs(pipeline)
@@ -60,8 +57,7 @@ public struct PipelineRun {
     /// input file must have one) and publishes the outputs exactly as `run()` does. With
     /// per-row gradients, `event_grads.parquet` is written once the gradient maps have run.
     public func reduce(partials: String) throws -> Report {
-        try pipeline.requireOutsideOutput(partials, option: "--partials")
-        try pipeline.requireOutsideInputs(partials, option: "--partials")
+        try pipeline.requirePartialsFolder(partials, option: "--partials")
         let locks = try lockVocabularies()
         defer { withExtendedLifetime(locks) {} }
         let inputs = try RunInputs(pipeline)
@@ -121,7 +117,7 @@ public struct PipelineRun {
         // Not before the per-row gradients are in: the gradient maps and the last reduce must
         // start from the same vocabularies as this one. Written beside their files first, and
         // renamed into place only once the output is: a run that fails changes neither.
-        if complete { vocabularies = try stageVocabularies(reduction, options: outputs.options) }
+        if complete { try stageVocabularies(reduction, options: outputs.options, into: &vocabularies) }
         try Interruption.uninterrupted {
             try folder.publish()
             published = true
@@ -185,20 +181,13 @@ public struct PipelineRun {
     }
 
     /// Writes each vocabulary with a `path` and mode `extend` to a temporary file beside it.
-    private func stageVocabularies(_ reduction: Reduction, options: ParquetWriterOptions) throws -> StagedFiles {
-        var staged = StagedFiles()
-        do {
-            for (role, entries) in reduction.vocabularies {
-                guard let settings = pipeline.vocabulary[role], settings.mode == .extend, let path = settings.path?.value else { continue }
-                try staged.stage(path) { temporary in
-                    try TableWriter.write(path: temporary, columns: VocabularyFile.columns, batch: VocabularyFile.batch(entries),
-                                          options: options)
-                }
+    private func stageVocabularies(_ reduction: Reduction, options: ParquetWriterOptions, into staged: inout StagedFiles) throws {
+        for (role, entries) in reduction.vocabularies {
+            guard let settings = pipeline.vocabulary[role], settings.mode == .extend, let path = settings.path?.value else { continue }
+            try staged.stage(path) { temporary in
+                try TableWriter.write(path: temporary, columns: VocabularyFile.columns, batch: VocabularyFile.batch(entries),
+                                      options: options)
             }
-        } catch {
-            staged.discard()
-            throw error
         }
-        return staged
     }
 }

@@ -27,8 +27,7 @@ extension PipelineRun {
     /// partials into `partials`. A file whose partial is already there (same path, size, content
     /// and settings) is not read again, so a retried task redoes only what is missing.
     public func map(shard: Shard, partials: String) throws -> ShardReport {
-        try pipeline.requireOutsideOutput(partials, option: "--partials")
-        try pipeline.requireOutsideInputs(partials, option: "--partials")
+        try pipeline.requirePartialsFolder(partials, option: "--partials")
         var inputs = try RunInputs(pipeline)
         let store = try PartialStore(folder: partials, pipeline: pipeline, inputs: inputs, shards: shard.count)
         inputs.files = ShardPlan(files: inputs.files, count: shard.count).files(of: shard)
